@@ -1,0 +1,351 @@
+"""Every (state, trigger) pair of every workflow against an explicit expected matrix.
+
+The matrices are written out by hand from the design: adding a state or a trigger
+without deciding every new pair here fails test_matrix_mentions_every_pair.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.workflows.fakes import make_row
+from workflows import WORKFLOWS
+from workflows import TransitionRefused
+from workflows import fire
+
+Matrix = dict[tuple[str, str], str | None]
+
+CASE_MATRIX: Matrix = {
+    ("draft", "submit"): "consent_pending",
+    ("draft", "confirm_consent"): None,
+    ("draft", "refuse_consent"): None,
+    ("draft", "put_on_agenda"): None,
+    ("draft", "defer"): None,
+    ("draft", "assign_lotse"): None,
+    ("draft", "request_rereview"): None,
+    ("draft", "hand_over_lotse"): None,
+    ("draft", "close"): None,
+    ("draft", "withdraw_consent"): "closed",
+    ("draft", "escalate"): "escalated",
+    ("consent_pending", "submit"): None,
+    ("consent_pending", "confirm_consent"): "ready_for_review",
+    ("consent_pending", "refuse_consent"): "closed",
+    ("consent_pending", "put_on_agenda"): None,
+    ("consent_pending", "defer"): None,
+    ("consent_pending", "assign_lotse"): None,
+    ("consent_pending", "request_rereview"): None,
+    ("consent_pending", "hand_over_lotse"): None,
+    ("consent_pending", "close"): None,
+    ("consent_pending", "withdraw_consent"): "closed",
+    ("consent_pending", "escalate"): "escalated",
+    ("ready_for_review", "submit"): None,
+    ("ready_for_review", "confirm_consent"): None,
+    ("ready_for_review", "refuse_consent"): None,
+    ("ready_for_review", "put_on_agenda"): "on_agenda",
+    ("ready_for_review", "defer"): None,
+    ("ready_for_review", "assign_lotse"): None,
+    ("ready_for_review", "request_rereview"): None,
+    ("ready_for_review", "hand_over_lotse"): None,
+    ("ready_for_review", "close"): "closed",
+    ("ready_for_review", "withdraw_consent"): "closed",
+    ("ready_for_review", "escalate"): "escalated",
+    ("on_agenda", "submit"): None,
+    ("on_agenda", "confirm_consent"): None,
+    ("on_agenda", "refuse_consent"): None,
+    ("on_agenda", "put_on_agenda"): None,
+    ("on_agenda", "defer"): "ready_for_review",
+    ("on_agenda", "assign_lotse"): "in_support",
+    ("on_agenda", "request_rereview"): None,
+    ("on_agenda", "hand_over_lotse"): None,
+    ("on_agenda", "close"): "closed",
+    ("on_agenda", "withdraw_consent"): "closed",
+    ("on_agenda", "escalate"): "escalated",
+    ("in_support", "submit"): None,
+    ("in_support", "confirm_consent"): None,
+    ("in_support", "refuse_consent"): None,
+    ("in_support", "put_on_agenda"): None,
+    ("in_support", "defer"): None,
+    ("in_support", "assign_lotse"): None,
+    ("in_support", "request_rereview"): "ready_for_review",
+    ("in_support", "hand_over_lotse"): "in_support",
+    ("in_support", "close"): "closed",
+    ("in_support", "withdraw_consent"): "closed",
+    ("in_support", "escalate"): "escalated",
+    ("closed", "submit"): None,
+    ("closed", "confirm_consent"): None,
+    ("closed", "refuse_consent"): None,
+    ("closed", "put_on_agenda"): None,
+    ("closed", "defer"): None,
+    ("closed", "assign_lotse"): None,
+    ("closed", "request_rereview"): None,
+    ("closed", "hand_over_lotse"): None,
+    ("closed", "close"): None,
+    ("closed", "withdraw_consent"): None,
+    ("closed", "escalate"): None,
+    ("escalated", "submit"): None,
+    ("escalated", "confirm_consent"): None,
+    ("escalated", "refuse_consent"): None,
+    ("escalated", "put_on_agenda"): None,
+    ("escalated", "defer"): None,
+    ("escalated", "assign_lotse"): None,
+    ("escalated", "request_rereview"): None,
+    ("escalated", "hand_over_lotse"): None,
+    ("escalated", "close"): None,
+    ("escalated", "withdraw_consent"): None,
+    ("escalated", "escalate"): None,
+}
+
+REFERRAL_MATRIX: Matrix = {
+    ("proposed", "offer"): "offered",
+    ("proposed", "accept"): None,
+    ("proposed", "decline"): None,
+    ("proposed", "request"): None,
+    ("proposed", "waitlist"): None,
+    ("proposed", "start"): None,
+    ("proposed", "complete"): None,
+    ("proposed", "drop"): None,
+    ("proposed", "cancel"): "cancelled",
+    ("offered", "offer"): None,
+    ("offered", "accept"): "accepted",
+    ("offered", "decline"): "declined",
+    ("offered", "request"): None,
+    ("offered", "waitlist"): None,
+    ("offered", "start"): None,
+    ("offered", "complete"): None,
+    ("offered", "drop"): None,
+    ("offered", "cancel"): "cancelled",
+    ("accepted", "offer"): None,
+    ("accepted", "accept"): None,
+    ("accepted", "decline"): None,
+    ("accepted", "request"): "requested",
+    ("accepted", "waitlist"): None,
+    ("accepted", "start"): None,
+    ("accepted", "complete"): None,
+    ("accepted", "drop"): None,
+    ("accepted", "cancel"): "cancelled",
+    ("declined", "offer"): None,
+    ("declined", "accept"): None,
+    ("declined", "decline"): None,
+    ("declined", "request"): None,
+    ("declined", "waitlist"): None,
+    ("declined", "start"): None,
+    ("declined", "complete"): None,
+    ("declined", "drop"): None,
+    ("declined", "cancel"): None,
+    ("requested", "offer"): None,
+    ("requested", "accept"): None,
+    ("requested", "decline"): None,
+    ("requested", "request"): None,
+    ("requested", "waitlist"): "waitlisted",
+    ("requested", "start"): "started",
+    ("requested", "complete"): None,
+    ("requested", "drop"): None,
+    ("requested", "cancel"): "cancelled",
+    ("waitlisted", "offer"): None,
+    ("waitlisted", "accept"): None,
+    ("waitlisted", "decline"): None,
+    ("waitlisted", "request"): None,
+    ("waitlisted", "waitlist"): None,
+    ("waitlisted", "start"): "started",
+    ("waitlisted", "complete"): None,
+    ("waitlisted", "drop"): None,
+    ("waitlisted", "cancel"): "cancelled",
+    ("started", "offer"): None,
+    ("started", "accept"): None,
+    ("started", "decline"): None,
+    ("started", "request"): None,
+    ("started", "waitlist"): None,
+    ("started", "start"): None,
+    ("started", "complete"): "completed",
+    ("started", "drop"): "dropped",
+    ("started", "cancel"): None,
+    ("completed", "offer"): None,
+    ("completed", "accept"): None,
+    ("completed", "decline"): None,
+    ("completed", "request"): None,
+    ("completed", "waitlist"): None,
+    ("completed", "start"): None,
+    ("completed", "complete"): None,
+    ("completed", "drop"): None,
+    ("completed", "cancel"): None,
+    ("dropped", "offer"): None,
+    ("dropped", "accept"): None,
+    ("dropped", "decline"): None,
+    ("dropped", "request"): None,
+    ("dropped", "waitlist"): None,
+    ("dropped", "start"): None,
+    ("dropped", "complete"): None,
+    ("dropped", "drop"): None,
+    ("dropped", "cancel"): None,
+    ("cancelled", "offer"): None,
+    ("cancelled", "accept"): None,
+    ("cancelled", "decline"): None,
+    ("cancelled", "request"): None,
+    ("cancelled", "waitlist"): None,
+    ("cancelled", "start"): None,
+    ("cancelled", "complete"): None,
+    ("cancelled", "drop"): None,
+    ("cancelled", "cancel"): None,
+}
+
+U1_MATRIX: Matrix = {
+    ("draft", "finalize"): "ready",
+    ("draft", "reopen"): None,
+    ("draft", "hand_over"): None,
+    ("draft", "confirm_receipt"): None,
+    ("draft", "school_started"): None,
+    ("draft", "record_follow_up"): None,
+    ("draft", "defer"): "deferred",
+    ("draft", "resume"): None,
+    ("ready", "finalize"): None,
+    ("ready", "reopen"): "draft",
+    ("ready", "hand_over"): "handed_over",
+    ("ready", "confirm_receipt"): None,
+    ("ready", "school_started"): None,
+    ("ready", "record_follow_up"): None,
+    ("ready", "defer"): "deferred",
+    ("ready", "resume"): None,
+    ("handed_over", "finalize"): None,
+    ("handed_over", "reopen"): None,
+    ("handed_over", "hand_over"): None,
+    ("handed_over", "confirm_receipt"): "received",
+    ("handed_over", "school_started"): None,
+    ("handed_over", "record_follow_up"): None,
+    ("handed_over", "defer"): None,
+    ("handed_over", "resume"): None,
+    ("received", "finalize"): None,
+    ("received", "reopen"): None,
+    ("received", "hand_over"): None,
+    ("received", "confirm_receipt"): None,
+    ("received", "school_started"): "follow_up_due",
+    ("received", "record_follow_up"): None,
+    ("received", "defer"): None,
+    ("received", "resume"): None,
+    ("follow_up_due", "finalize"): None,
+    ("follow_up_due", "reopen"): None,
+    ("follow_up_due", "hand_over"): None,
+    ("follow_up_due", "confirm_receipt"): None,
+    ("follow_up_due", "school_started"): None,
+    ("follow_up_due", "record_follow_up"): "followed_up",
+    ("follow_up_due", "defer"): None,
+    ("follow_up_due", "resume"): None,
+    ("followed_up", "finalize"): None,
+    ("followed_up", "reopen"): None,
+    ("followed_up", "hand_over"): None,
+    ("followed_up", "confirm_receipt"): None,
+    ("followed_up", "school_started"): None,
+    ("followed_up", "record_follow_up"): None,
+    ("followed_up", "defer"): None,
+    ("followed_up", "resume"): None,
+    ("deferred", "finalize"): None,
+    ("deferred", "reopen"): None,
+    ("deferred", "hand_over"): None,
+    ("deferred", "confirm_receipt"): None,
+    ("deferred", "school_started"): None,
+    ("deferred", "record_follow_up"): None,
+    ("deferred", "defer"): None,
+    ("deferred", "resume"): "draft",
+}
+
+U2_MATRIX: Matrix = {
+    ("draft", "issue"): "issued",
+    ("draft", "hand_over"): None,
+    ("draft", "confirm_receipt"): None,
+    ("draft", "forward"): None,
+    ("issued", "issue"): None,
+    ("issued", "hand_over"): "handed_over",
+    ("issued", "confirm_receipt"): None,
+    ("issued", "forward"): None,
+    ("handed_over", "issue"): None,
+    ("handed_over", "hand_over"): None,
+    ("handed_over", "confirm_receipt"): "received",
+    ("handed_over", "forward"): None,
+    ("received", "issue"): None,
+    ("received", "hand_over"): None,
+    ("received", "confirm_receipt"): None,
+    ("received", "forward"): "handed_over",
+}
+
+REVIEW_SESSION_MATRIX: Matrix = {
+    ("planned", "freeze_agenda"): "agenda_frozen",
+    ("planned", "unfreeze_agenda"): None,
+    ("planned", "hold"): None,
+    ("planned", "finalize_minutes"): None,
+    ("planned", "cancel"): "cancelled",
+    ("agenda_frozen", "freeze_agenda"): None,
+    ("agenda_frozen", "unfreeze_agenda"): "planned",
+    ("agenda_frozen", "hold"): "held",
+    ("agenda_frozen", "finalize_minutes"): None,
+    ("agenda_frozen", "cancel"): "cancelled",
+    ("held", "freeze_agenda"): None,
+    ("held", "unfreeze_agenda"): None,
+    ("held", "hold"): None,
+    ("held", "finalize_minutes"): "minutes_final",
+    ("held", "cancel"): None,
+    ("minutes_final", "freeze_agenda"): None,
+    ("minutes_final", "unfreeze_agenda"): None,
+    ("minutes_final", "hold"): None,
+    ("minutes_final", "finalize_minutes"): None,
+    ("minutes_final", "cancel"): None,
+    ("cancelled", "freeze_agenda"): None,
+    ("cancelled", "unfreeze_agenda"): None,
+    ("cancelled", "hold"): None,
+    ("cancelled", "finalize_minutes"): None,
+    ("cancelled", "cancel"): None,
+}
+
+CONSENT_MATRIX: Matrix = {
+    ("active", "expire"): "expired",
+    ("active", "withdraw"): "withdrawn",
+    ("active", "supersede"): "superseded",
+    ("expired", "expire"): None,
+    ("expired", "withdraw"): None,
+    ("expired", "supersede"): None,
+    ("withdrawn", "expire"): None,
+    ("withdrawn", "withdraw"): None,
+    ("withdrawn", "supersede"): None,
+    ("superseded", "expire"): None,
+    ("superseded", "withdraw"): None,
+    ("superseded", "supersede"): None,
+}
+
+EXPECTED: dict[str, Matrix] = {
+    "case": CASE_MATRIX,
+    "referral": REFERRAL_MATRIX,
+    "u1_protocol": U1_MATRIX,
+    "u2_protocol": U2_MATRIX,
+    "review_session": REVIEW_SESSION_MATRIX,
+    "consent": CONSENT_MATRIX,
+}
+
+CELLS = [
+    pytest.param(name, state, trigger, dest, id=f"{name}-{state}-{trigger}")
+    for name, matrix in EXPECTED.items()
+    for (state, trigger), dest in matrix.items()
+]
+
+
+def test_every_workflow_has_a_matrix() -> None:
+    assert set(EXPECTED) == set(WORKFLOWS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_matrix_mentions_every_pair(name: str) -> None:
+    workflow = WORKFLOWS[name]
+    pairs = {(s.name, t) for s in workflow.states for t in workflow.triggers}
+    assert set(EXPECTED[name]) == pairs
+
+
+@pytest.mark.parametrize(("name", "state", "trigger", "dest"), CELLS)
+def test_fire_matches_matrix(name: str, state: str, trigger: str, dest: str | None) -> None:
+    workflow = WORKFLOWS[name]
+    row = make_row(workflow, state)
+    if dest is None:
+        with pytest.raises(TransitionRefused) as refused:
+            fire(workflow, row, trigger)
+        assert refused.value.kind == "invalid_source"
+        assert row.state is workflow.states[state]
+    else:
+        source, reached = fire(workflow, row, trigger)
+        assert (source, reached) == (workflow.states[state], workflow.states[dest])
+        assert row.state is workflow.states[dest]
