@@ -15,19 +15,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 from typing import Any
+from typing import TypeVar
+
+from transitions import Machine
 
 from workflows.engine import build_machine
-
-if TYPE_CHECKING:
-    from transitions import Machine
 
 #: Keys a table row may have. Callbacks with side effects (before/after/on_enter/prepare)
 #: are deliberately not allowed: the operation writes history and reminders after fire()
 #: returns, inside the database transaction, so a machine callback would be the wrong place.
 #: ``unless`` is left out so that every guard reads the same way (must return True).
 _ROW_KEYS = frozenset({"trigger", "source", "dest", "conditions"})
+
+_E = TypeVar("_E", bound=enum.Enum)
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,12 @@ def define_workflow(
     *,
     name: str,
     title_de: str,
-    states: type[enum.Enum],
-    initial: enum.Enum,
-    terminal: Iterable[enum.Enum],
+    states: type[_E],
+    initial: _E,
+    terminal: Iterable[_E],
     transitions: Sequence[Mapping[str, Any]],
     required_predicates: frozenset[str],
-    state_labels_de: Mapping[enum.Enum, str],
+    state_labels_de: Mapping[_E, str],
     trigger_labels_de: Mapping[str, str],
     state_attribute: str = "state",
 ) -> Workflow:
@@ -197,7 +198,9 @@ def _expand(
         dest = row["dest"]
         for source in sources:
             if not isinstance(source, states) or not (dest is None or isinstance(dest, states)):
-                raise ValueError(f"{name}: {trigger!r} uses a state that is not a {states.__name__}")
+                raise ValueError(
+                    f"{name}: {trigger!r} uses a state that is not a {states.__name__}"
+                )
             edges.append(
                 Edge(
                     trigger=trigger,
@@ -220,7 +223,9 @@ def _check_edges(
             raise ValueError(f"{name}: {edge.trigger!r} appears twice from {edge.source.name}")
         seen.add((edge.source, edge.trigger))
         if edge.source in terminal:
-            raise ValueError(f"{name}: terminal state {edge.source.name} has outgoing {edge.trigger!r}")
+            raise ValueError(
+                f"{name}: terminal state {edge.source.name} has outgoing {edge.trigger!r}"
+            )
     used = frozenset(c for e in edges for c in e.conditions)
     if used != required:
         raise ValueError(
@@ -231,9 +236,9 @@ def _check_edges(
 
 def _check_labels(
     name: str,
-    states: type[enum.Enum],
+    states: type[_E],
     triggers: tuple[str, ...],
-    state_labels: Mapping[enum.Enum, str],
+    state_labels: Mapping[_E, str],
     trigger_labels: Mapping[str, str],
 ) -> Mapping[str, Mapping[str, str]]:
     """Return the frozen label mapping after checking that every state and trigger has one."""

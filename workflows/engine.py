@@ -119,7 +119,9 @@ def build_machine(
     )
 
 
-def fire(workflow: Workflow, obj: object, trigger: str, /, **kwargs: Any) -> tuple[enum.Enum, enum.Enum]:
+def fire(
+    workflow: Workflow, obj: object, trigger: str, /, **kwargs: Any
+) -> tuple[enum.Enum, enum.Enum]:
     """Apply *trigger* to *obj* and return ``(source, dest)``.
 
     *kwargs* (typically ``now`` and ``actor``) reach the guards as ``event.kwargs``. On

@@ -12,7 +12,7 @@ from typing import Any
 from workflows.base import define_workflow
 
 
-class ReferralState(str, enum.Enum):
+class ReferralState(str, enum.Enum):  # noqa: UP042
     """States of a referral; stored by name."""
 
     proposed = "proposed"  # suggested by the team, not yet discussed with the family
@@ -29,6 +29,8 @@ class ReferralState(str, enum.Enum):
 
 _S = ReferralState
 
+# One row per line reads as a table, which the formatter would explode.
+# fmt: off
 TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "offer", "source": _S.proposed, "dest": _S.offered},
     {"trigger": "accept", "source": _S.offered, "dest": _S.accepted},
@@ -46,6 +48,7 @@ TRANSITIONS: list[dict[str, Any]] = [
      "source": [_S.proposed, _S.offered, _S.accepted, _S.requested, _S.waitlisted],
      "dest": _S.cancelled},
 ]
+# fmt: on
 
 REQUIRED_PREDICATES: frozenset[str] = frozenset({"provider_named"})
 

@@ -12,7 +12,7 @@ from typing import Any
 from workflows.base import define_workflow
 
 
-class U1ProtocolState(str, enum.Enum):
+class U1ProtocolState(str, enum.Enum):  # noqa: UP042
     """States of a Ü1 protocol; stored by name."""
 
     draft = "draft"
@@ -26,6 +26,8 @@ class U1ProtocolState(str, enum.Enum):
 
 _S = U1ProtocolState
 
+# One row per line reads as a table, which the formatter would explode.
+# fmt: off
 TRANSITIONS: list[dict[str, Any]] = [
     # The protocol is only final once it has been discussed with the parents.
     {"trigger": "finalize", "source": _S.draft, "dest": _S.ready,
@@ -42,6 +44,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     # Back to draft: a year later the protocol has to be reviewed with the parents again.
     {"trigger": "resume", "source": _S.deferred, "dest": _S.draft},
 ]
+# fmt: on
 
 REQUIRED_PREDICATES: frozenset[str] = frozenset({"discussed_with_parents", "handover_permitted"})
 

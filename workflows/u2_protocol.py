@@ -12,7 +12,7 @@ from typing import Any
 from workflows.base import define_workflow
 
 
-class U2ProtocolState(str, enum.Enum):
+class U2ProtocolState(str, enum.Enum):  # noqa: UP042
     """States of a Ü2 protocol; stored by name."""
 
     draft = "draft"
@@ -23,6 +23,8 @@ class U2ProtocolState(str, enum.Enum):
 
 _S = U2ProtocolState
 
+# One row per line reads as a table, which the formatter would explode.
+# fmt: off
 TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "issue", "source": _S.draft, "dest": _S.issued,
      "conditions": ["has_recommendation"]},
@@ -33,6 +35,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "forward", "source": _S.received, "dest": _S.handed_over,
      "conditions": ["handover_permitted"]},
 ]
+# fmt: on
 
 REQUIRED_PREDICATES: frozenset[str] = frozenset({"has_recommendation", "handover_permitted"})
 

@@ -36,7 +36,10 @@ def test_failing_guard_is_refused_and_keeps_the_state() -> None:
         fire(CASE, row, "assign_lotse", now=NOW)
     err = refused.value
     assert (err.workflow, err.trigger, err.state, err.kind) == (
-        "case", "assign_lotse", CaseState.on_agenda, "guard_failed"
+        "case",
+        "assign_lotse",
+        CaseState.on_agenda,
+        "guard_failed",
     )
     assert err.failed_guards == ("has_lotse",)
     assert row.state is CaseState.on_agenda
@@ -179,7 +182,11 @@ def test_fired_row_has_no_convenience_methods() -> None:
 def test_allowed_triggers_respects_guards() -> None:
     row = make_row(CASE, "on_agenda")
     assert allowed_triggers(CASE, row) == [
-        "defer", "assign_lotse", "close", "withdraw_consent", "escalate"
+        "defer",
+        "assign_lotse",
+        "close",
+        "withdraw_consent",
+        "escalate",
     ]
     row.failing = {"has_team_consent", "has_closing_reason"}
     assert allowed_triggers(CASE, row) == ["defer", "withdraw_consent", "escalate"]
@@ -211,7 +218,11 @@ def test_private_can_trigger_still_behaves_as_allowed_triggers_assumes() -> None
 
 def test_triggers_from_ignores_guards() -> None:
     assert triggers_from(CASE, CaseState.in_support) == [
-        "request_rereview", "hand_over_lotse", "close", "withdraw_consent", "escalate"
+        "request_rereview",
+        "hand_over_lotse",
+        "close",
+        "withdraw_consent",
+        "escalate",
     ]
     assert triggers_from(CASE, "closed") == []
 
@@ -227,4 +238,3 @@ def test_refusal_does_not_leak_state_between_objects() -> None:
     a, b = make_row(CASE, "draft"), make_row(CASE, "draft")
     fire(CASE, a, "submit")
     assert b.state is CaseState.draft
-

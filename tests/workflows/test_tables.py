@@ -18,8 +18,8 @@ from workflows import Workflow
 from workflows import fire
 from workflows.base import define_workflow
 from workflows.case import OPEN_STATES
-from workflows.case import ClosingReason
 from workflows.case import CaseState
+from workflows.case import ClosingReason
 
 PACKAGE = Path(workflows.__file__).parent
 NAMES = sorted(WORKFLOWS)
@@ -27,7 +27,12 @@ NAMES = sorted(WORKFLOWS)
 
 def test_workflow_keys() -> None:
     assert list(WORKFLOWS) == [
-        "case", "referral", "u1_protocol", "u2_protocol", "review_session", "consent"
+        "case",
+        "referral",
+        "u1_protocol",
+        "u2_protocol",
+        "review_session",
+        "consent",
     ]
     assert all(wf.name == key for key, wf in WORKFLOWS.items())
 
@@ -83,7 +88,7 @@ def test_some_labels() -> None:
 
 
 def test_case_open_states() -> None:
-    assert OPEN_STATES == WORKFLOWS["case"].open_states
+    assert WORKFLOWS["case"].open_states == OPEN_STATES
     assert CaseState.closed not in OPEN_STATES
 
 
@@ -114,7 +119,7 @@ def test_modules_stay_small() -> None:
         assert len(path.read_text(encoding="utf-8").splitlines()) < 400, path.name
 
 
-class Tiny(str, enum.Enum):
+class Tiny(str, enum.Enum):  # noqa: UP042
     """A throw-away workflow for the definition checks."""
 
     a = "a"
@@ -151,47 +156,56 @@ def test_custom_state_attribute() -> None:
     assert not hasattr(row, "state")
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"transitions": [{"trigger": "go", "source": Tiny.a, "dest": Tiny.b, "after": "log"}],
-         "required_predicates": frozenset()},
-        {"transitions": [{"trigger": "go", "source": Tiny.a, "dest": Tiny.b,
-                          "conditions": ["pkg.ok"]}],
-         "required_predicates": frozenset({"pkg.ok"})},
-        {"transitions": [{"trigger": "go", "source": Tiny.a, "dest": Tiny.b}] * 2,
-         "required_predicates": frozenset()},
-        {"transitions": [{"trigger": "go", "source": Tiny.b, "dest": Tiny.a}],
-         "required_predicates": frozenset()},
-        {"transitions": [{"trigger": "go", "source": "a", "dest": Tiny.b}],
-         "required_predicates": frozenset()},
-        {"transitions": [{"trigger": "state", "source": Tiny.a, "dest": Tiny.b}],
-         "required_predicates": frozenset(), "trigger_labels_de": {"state": "x"}},
-        {"required_predicates": frozenset({"ok", "unused"})},
-        {"required_predicates": frozenset()},
-        {"state_labels_de": {Tiny.a: "A"}},
-        {"trigger_labels_de": {"go": ""}},
-        {"initial": CaseState.draft},
-    ],
-    ids=[
-        "side-effect-callback", "dotted-condition", "duplicate-row", "terminal-outgoing",
-        "string-state", "trigger-named-state", "unused-predicate", "undeclared-predicate",
-        "missing-label", "empty-label", "foreign-initial",
-    ],
-)
-def test_define_workflow_rejects_inconsistent_tables(overrides: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+def _row(**extra: Any) -> dict[str, Any]:
+    return {"trigger": "go", "source": Tiny.a, "dest": Tiny.b} | extra
+
+
+_NO_GUARDS: dict[str, Any] = {"required_predicates": frozenset()}
+
+BROKEN = {
+    "side-effect-callback": ({"transitions": [_row(after="log")], **_NO_GUARDS}, "bad table row"),
+    "dotted-condition": (
+        {"transitions": [_row(conditions=["pkg.ok"])], "required_predicates": {"pkg.ok"}},
+        "must be a name",
+    ),
+    "duplicate-row": ({"transitions": [_row(), _row()], **_NO_GUARDS}, "appears twice"),
+    "terminal-outgoing": (
+        {"transitions": [_row(source=Tiny.b, dest=Tiny.a)], **_NO_GUARDS},
+        "terminal state b",
+    ),
+    "string-state": ({"transitions": [_row(source="a")], **_NO_GUARDS}, "not a Tiny"),
+    "trigger-named-like-state-attribute": (
+        {"transitions": [_row(trigger="state")], "trigger_labels_de": {"state": "x"}, **_NO_GUARDS},
+        "clashes with the state attribute",
+    ),
+    "unused-predicate": ({"required_predicates": frozenset({"ok", "unused"})}, "unused"),
+    "undeclared-predicate": (_NO_GUARDS, r"undeclared \['ok'\]"),
+    "missing-label": ({"state_labels_de": {Tiny.a: "A"}}, "cover exactly"),
+    "empty-label": ({"trigger_labels_de": {"go": ""}}, "must not be empty"),
+    "foreign-initial": ({"initial": CaseState.draft}, "is not a Tiny"),
+}
+
+
+@pytest.mark.parametrize(("overrides", "match"), list(BROKEN.values()), ids=list(BROKEN))
+def test_define_workflow_rejects_inconsistent_tables(overrides: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
         tiny(**overrides)
 
 
 def test_define_workflow_rejects_name_not_equal_value() -> None:
-    class Odd(str, enum.Enum):
+    class Odd(str, enum.Enum):  # noqa: UP042
         a = "A"
 
     with pytest.raises(ValueError, match="value == name"):
-        tiny(states=Odd, initial=Odd.a, terminal=set(), transitions=[],
-             required_predicates=frozenset(), state_labels_de={Odd.a: "A"},
-             trigger_labels_de={})
+        tiny(
+            states=Odd,
+            initial=Odd.a,
+            terminal=set(),
+            transitions=[],
+            required_predicates=frozenset(),
+            state_labels_de={Odd.a: "A"},
+            trigger_labels_de={},
+        )
 
 
 def test_make_row_helper_builds_rows_in_every_state() -> None:
