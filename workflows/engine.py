@@ -1,7 +1,7 @@
 """Apply workflow triggers to plain objects and ORM rows through shared ``transitions`` machines.
 
 This is the only module that knows ``transitions``' internals. The rules it follows
-(docs/code-anchors §3.3):
+(the house style, habits 2-4):
 
 - one module-level :class:`~transitions.Machine` per workflow, built at import with
   ``model=None`` and never mutated afterwards: no ``add_model`` (it keeps a strong
@@ -140,7 +140,6 @@ def fire(
     # the wording of transitions' messages.
     if source.name not in event.transitions:
         raise TransitionRefused(workflow.name, trigger, source, "invalid_source")
-    failed: tuple[str, ...] = ()
     with _transition_context():
         try:
             done = event.trigger(obj, **kwargs)
@@ -148,8 +147,7 @@ def fire(
             raise TransitionRefused(workflow.name, trigger, source, "invalid_source") from exc
         if not done:
             failed = _failed_guards(workflow, obj, source, trigger, kwargs)
-    if not done:
-        raise TransitionRefused(workflow.name, trigger, source, "guard_failed", failed)
+            raise TransitionRefused(workflow.name, trigger, source, "guard_failed", failed)
     return source, getattr(obj, workflow.state_attribute)
 
 
