@@ -1,0 +1,1 @@
+"""Administration of the own tenant: agencies and user accounts."""

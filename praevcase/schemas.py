@@ -1,0 +1,75 @@
+"""Base schema: unknown fields are refused, messages are German (shared by forms and API)."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE
+from marshmallow import Schema
+from marshmallow import fields
+
+_FIELD_MESSAGES: dict[type, dict[str, str]] = {
+    fields.Field: {
+        "required": "Dieses Feld ist ein Pflichtfeld.",
+        "null": "Dieses Feld darf nicht leer sein.",
+        "validator_failed": "Ungültiger Wert.",
+    },
+    fields.String: {"invalid": "Bitte einen Text angeben.", "invalid_utf8": "Ungültiger Text."},
+    fields.Integer: {"invalid": "Bitte eine ganze Zahl angeben.", "too_large": "Die Zahl ist zu groß."},
+    fields.Float: {"invalid": "Bitte eine Zahl angeben.", "special": "Bitte eine Zahl angeben."},
+    fields.Boolean: {"invalid": "Bitte ja oder nein angeben."},
+    fields.Date: {"invalid": "Bitte ein gültiges Datum angeben.", "format": "Bitte ein gültiges Datum angeben."},
+    fields.DateTime: {"invalid": "Bitte einen gültigen Zeitpunkt angeben.", "format": "Bitte einen gültigen Zeitpunkt angeben."},
+    fields.Email: {"invalid": "Bitte eine gültige E-Mail-Adresse angeben."},
+    fields.UUID: {"invalid_uuid": "Ungültige Kennung."},
+    fields.List: {"invalid": "Bitte eine Liste angeben."},
+    fields.Nested: {"type": "Ungültige Angabe."},
+    fields.Enum: {"unknown": "Bitte einen der angebotenen Werte wählen."},
+}
+
+
+class BaseSchema(Schema):
+    """Every *In / *Out schema derives from this one."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {
+        "unknown": "Unbekanntes Feld.",
+        "type": "Ungültige Eingabedaten.",
+    }
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        german: dict[str, str] = {}
+        defaults: dict[str, str] = {}
+        for klass in reversed(type(field_obj).__mro__):
+            german.update(_FIELD_MESSAGES.get(klass, {}))
+            defaults.update(getattr(klass, "default_error_messages", {}))
+        # messages a schema set explicitly on the field win over the German defaults
+        explicit = {k: v for k, v in field_obj.error_messages.items() if defaults.get(k) != v}
+        field_obj.error_messages = {**field_obj.error_messages, **german, **explicit}
+
+
+def form_data(form: Any, schema: Schema) -> dict[str, Any]:
+    """Turn a submitted HTML form into schema input.
+
+    Drops the CSRF token and empty values (so a blank optional field is simply absent), and
+    keeps lists only for list fields.
+    """
+    out: dict[str, Any] = {}
+    for key in form.keys():
+        if key == "csrf_token":
+            continue
+        field = schema.fields.get(key)
+        if isinstance(field, fields.List):
+            values = [v for v in form.getlist(key) if v != ""]
+            out[key] = values
+        else:
+            value = form.get(key, "")
+            if value.strip() == "":
+                continue
+            out[key] = value
+    for name, field in schema.fields.items():
+        # an unchecked checkbox sends nothing; a boolean field means "no" then
+        if isinstance(field, fields.Boolean) and name not in out and not field.dump_only:
+            out[name] = False
+    return out

@@ -1,0 +1,1 @@
+"""Tenants (one Kommune or Kreis each) and their agencies."""

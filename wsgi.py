@@ -1,0 +1,4 @@
+"""WSGI entry point: ``gunicorn wsgi:app`` (web) and ``flask --app wsgi …`` (CLI, scheduler)."""
+from praevcase import create_app
+
+app = create_app()
