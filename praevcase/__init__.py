@@ -16,7 +16,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from praevcase.config import load_config
     from praevcase.config import print_banner
 
-    app = Flask(__name__, instance_relative_config=True)
+    import os
+
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("PRAEVCASE_INSTANCE_PATH") or None)
     warnings = load_config(app, test_config)
     register_extensions(app)
     register_blueprints(app)

@@ -30,6 +30,7 @@ VARIABLES = {
     "SMTP_URL": "smtp://user:pass@host:port for e-mail; unset: e-mails go to the log",
     "MAIL_FROM": "sender address of e-mails",
     "LOG_LEVEL": "INFO (default), DEBUG, WARNING",
+    "INSTANCE_PATH": "folder for the embedded default (SQLite file, generated dev keys); default ./instance",
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "KEYRING_FILE or KEYRING", "CHECKPOINT_KEY_FILE")

@@ -40,6 +40,7 @@ from praevcase.permissions import PUBLIC
 from praevcase.permissions import requires
 from praevcase.tenancy import ALL_TENANTS
 from praevcase.tenancy import scoped
+from praevcase.tenancy import set_scope
 
 bp = Blueprint("accounts", __name__)
 
@@ -70,6 +71,7 @@ def _pending_user() -> User:
         user = db.session.get(User, uuid.UUID(pending["uid"]))
     if user is None or not user.is_active:
         abort(redirect(url_for("accounts.login")))
+    set_scope(db.session, user.tenant_id)  # from here on, this request acts within the user's tenant
     return user
 
 
@@ -95,6 +97,7 @@ def login():
     except ops.LoginFailed:
         return render_template("accounts/login.html", next=data.get("next") or "", email=data["email"],
                                error=_("E-Mail-Adresse oder Passwort ist falsch.")), 401
+    set_scope(db.session, user.tenant_id)
     if user.totp_confirmed_dt is None and not user.needs_second_factor:
         return _complete_login(user, "demo_tenant_skip", data.get("next"))
     session["pending_login"] = {"uid": str(user.id), "until": utcnow().timestamp() + PENDING_SECONDS,
