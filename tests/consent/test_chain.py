@@ -28,7 +28,7 @@ from consent.errors import ConsentKernelError
 from consent.policy import Reason
 from consent.scopes import Purpose
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 T0 = datetime.datetime(2026, 1, 1, tzinfo=UTC)
 KEY = bytes(range(32))
 ACTORS = [uuid.UUID(int=i) for i in range(1, 6)]

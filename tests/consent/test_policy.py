@@ -22,12 +22,15 @@ from consent.scopes import DataCategory
 from consent.scopes import LegalBasis
 from consent.scopes import Purpose
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = datetime.timedelta(days=1)
 
-SCHOOL = Viewer(user_id="u-lehrerin", tenant_id="moers", agency_id="grundschule", roles={"team_member"})
-KITA = Subject(tenant_id="moers", family_id="fam-1", holder_agency_ids={"kita"})
+SCHOOL = Viewer(
+    user_id="u-lehrerin", tenant_id="moers", agency_id="grundschule",
+    roles=frozenset({"team_member"}),
+)
+KITA = Subject(tenant_id="moers", family_id="fam-1", holder_agency_ids=frozenset({"kita"}))
 
 
 def grant(
@@ -94,7 +97,11 @@ PRIORITY_CASES = [
     ([NO_CATEGORY, NO_PURPOSE, NOT_YET], Reason.consent_not_yet_valid, "not-yet"),
     ([NOT_YET, NO_CATEGORY, SUPERSEDED], Reason.consent_superseded, "superseded"),
     ([SUPERSEDED, NOT_YET, EXPIRED], Reason.consent_expired, "expired"),
-    ([EXPIRED, SUPERSEDED, NOT_YET, OTHER_AGENCY, WITHDRAWN], Reason.consent_withdrawn, "withdrawn"),
+    (
+        [EXPIRED, SUPERSEDED, NOT_YET, OTHER_AGENCY, WITHDRAWN],
+        Reason.consent_withdrawn,
+        "withdrawn",
+    ),
 ]
 
 
@@ -259,4 +266,4 @@ def test_every_scope_member_has_a_german_label_and_codes_are_unique() -> None:
     assert all(m.name == m.value for m in [*members, *Reason])
     assert Purpose.transition_u1.label == "Übergabe Ü1-Protokoll Kita → Grundschule"
     assert f"{Purpose.referral}" == str(Purpose.referral) == "referral"
-    assert CONTENT_BLIND_ROLES == frozenset({"admin", "dpo", "statistics"})
+    assert frozenset({"admin", "dpo", "statistics"}) == CONTENT_BLIND_ROLES
