@@ -18,13 +18,14 @@ Binary formats (all integers big-endian)::
 The field plaintext is ``type tag (1 byte) || value`` so the tag is encrypted and
 authenticated and ``decrypt_field`` returns ``str`` for str input, ``bytes`` for bytes.
 
-Measured on the development machine (2 cores, Python 3.11, cryptography 50.0.2,
-a fresh ``AESGCM`` object per call):
+Measured on the development machine (2-core AMD EPYC VM, Python 3.11.7,
+cryptography 50.0.2, a fresh ``AESGCM`` object per call, best of 5 x 100,000):
 
-* ``encrypt_field`` + ``decrypt_field`` of a 200-byte str: ~5.5 µs per pair
-* ``wrap_data_key`` + ``unwrap_data_key``: ~4.5 µs per pair
+* ``encrypt_field`` + ``decrypt_field`` of a 200-character str: ~8.7 µs per pair
+* ``wrap_data_key`` + ``unwrap_data_key``: ~8.1 µs per pair
+* ``AESGCM(key)`` alone: ~0.9 µs
 
-so caching cipher objects (and so keeping keys in long-lived globals) buys nothing.
+so caching cipher objects (and so keeping keys in long-lived globals) buys little.
 """
 
 from __future__ import annotations

@@ -108,7 +108,8 @@ class Keyring:
         for key_id in retired:
             _check_key_id(key_id, "retired")
         if retired & keys.keys():
-            raise KeyringError(f"retired ids still have key material: {sorted(retired & keys.keys())}")
+            both = sorted(retired & keys.keys())
+            raise KeyringError(f"retired ids still have key material: {both}")
         # Key reuse across ids or purposes would silently weaken separation.
         if len(set(keys.values())) != len(keys):
             raise KeyringError("two key ids share the same key material")
@@ -119,7 +120,8 @@ class Keyring:
 
     def __repr__(self) -> str:
         ids = ", ".join(sorted(self.keys))
-        return f"Keyring(active_id={self.active_id!r}, key_ids=[{ids}], retired={sorted(self.retired)})"
+        retired = sorted(self.retired)
+        return f"Keyring(active_id={self.active_id!r}, key_ids=[{ids}], retired={retired})"
 
     __str__ = __repr__
 
@@ -265,7 +267,9 @@ class Keyring:
         if key_id == self.active_id:
             raise KeyringError(f"cannot retire the active key {key_id!r}")
         if references != 0:
-            raise KeyringError(f"cannot retire key {key_id!r}: {references} wrapped keys still use it")
+            raise KeyringError(
+                f"cannot retire key {key_id!r}: {references} wrapped keys still use it"
+            )
         keys = {k: v for k, v in self.keys.items() if k != key_id}
         return Keyring(keys=keys, active_id=self.active_id, index_key=self.index_key,
                        retired=self.retired | {key_id})

@@ -36,7 +36,7 @@ def _require_aware(name: str, value: datetime.datetime | None, *, optional: bool
         raise ValueError(f"{name} must be timezone-aware")
 
 
-class Reason(str, enum.Enum):
+class Reason(str, enum.Enum):  # noqa: UP042 -- same mixin as consent.scopes
     """Stable reason codes of a decision; stored in the audit log, do not rename."""
 
     own_agency = "own_agency"
@@ -54,7 +54,7 @@ class Reason(str, enum.Enum):
     agency_not_named = "agency_not_named"
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,12 @@ class Viewer:
         require_text("user_id", self.user_id)
         require_text("tenant_id", self.tenant_id)
         require_text("agency_id", self.agency_id)
-        object.__setattr__(self, "roles", frozenset(self.roles))
+        # Role enums are reduced to their codes: a plain (non-str) enum member would
+        # never equal "admin" and would make an admin look content-seeing.
+        roles = frozenset(r.value if isinstance(r, enum.Enum) else r for r in self.roles)
+        if not all(isinstance(r, str) for r in roles):
+            raise TypeError("roles must be str codes or enums of str codes")
+        object.__setattr__(self, "roles", roles)
 
     @property
     def content_blind(self) -> bool:

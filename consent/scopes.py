@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 
-class _Code(str, enum.Enum):
+# Not enum.StrEnum: the brief asks for the (str, Enum) mixin, which SQLAlchemy's
+# Enum type and transitions handle by member name.
+class _Code(str, enum.Enum):  # noqa: UP042
     """A str enum whose str() is the bare code (Python 3.11 would print Class.member)."""
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)
 
     @property
     def label(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import enum
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -182,6 +184,16 @@ def test_content_blind_roles_are_denied_even_for_their_own_agency(roles: set[str
     for legal_basis in (None, LegalBasis.child_welfare_8a):
         decision = ask([COVERING], viewer=admin, legal_basis=legal_basis)
         assert decision == Decision(False, Reason.content_blind_role)
+
+
+def test_role_enums_count_by_their_code() -> None:
+    class Role(enum.Enum):
+        admin = "admin"
+
+    roles: frozenset[Any] = frozenset({Role.admin})
+    viewer = dataclasses.replace(SCHOOL, agency_id="kita", roles=roles)
+    assert viewer.roles == frozenset({"admin"})
+    assert ask([], viewer=viewer).reason is Reason.content_blind_role
 
 
 def test_admin_who_is_also_team_member_is_not_content_blind() -> None:
