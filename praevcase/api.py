@@ -37,13 +37,7 @@ API_SPEC_OPTIONS = {
 }
 
 
-def register_api(app: Flask) -> PraevcaseApi:
-    """Create the Api for *app* and register every API blueprint."""
+def create_api(app: Flask) -> PraevcaseApi:
+    """Create the Api of *app*; features register their blueprints on it."""
     app.config.setdefault("API_SPEC_OPTIONS", API_SPEC_OPTIONS)
-    api = PraevcaseApi(app)
-    from praevcase.accounts.api import blp as accounts_api
-    from praevcase.tenants.api import blp as tenants_api
-
-    for blp in (accounts_api, tenants_api):
-        api.register_blueprint(blp)
-    return api
+    return PraevcaseApi(app)

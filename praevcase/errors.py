@@ -170,7 +170,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(e: DomainError):
-        return error_response(e.status_code, e.code, e.title, e.message, e.errors)
+        response = error_response(e.status_code, e.code, e.title, e.message, e.errors)
+        _keep_audit_events(e)
+        return response
 
     @app.errorhandler(ValidationError)
     def _validation(e: ValidationError):
@@ -211,6 +213,18 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(e: Exception):
         log.exception("unhandled error", extra={"request_id": g.get("request_id")})
         return error_response(500, "internal_error", "Internal server error", _messages()[500])
+
+
+def _keep_audit_events(e: Exception) -> None:
+    """A refusal that must stay on record (a denied reveal) is written after the rollback."""
+    events = getattr(e, "audit_events", None)
+    if not events:
+        return
+    from praevcase.audit.operations import PENDING_KEY
+    from praevcase.extensions import db
+
+    db.session.info.setdefault(PENDING_KEY, []).extend(events)
+    db.session.commit()
 
 
 def _is_connection_error(e: DBAPIError) -> bool:

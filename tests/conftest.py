@@ -49,7 +49,7 @@ def _config(url: str, keyring, **extra) -> dict:
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": url,
         "KEYRING": keyring or Keyring.generate(),
-        "CHECKPOINT_KEY": b"test-checkpoint-key",
+        "CHECKPOINT_KEY": b"test-checkpoint-key-of-32-bytes-or-more",
         "CHECKPOINT_FILE": os.devnull,
         "ARGON2_PARAMS": TEST_ARGON2,
         **extra,

@@ -80,11 +80,9 @@ class Agency(IdMixin, CreatedMixin, TenantScoped, db.Model):
         return f"<Agency {self.id} {self.kind.value}>"
 
 
-def agency_fk(**kwargs: Any) -> sa.ForeignKeyConstraint:
+def agency_fk(columns: tuple[str, str] = ("tenant_id", "agency_id"), **kwargs: Any) -> sa.ForeignKeyConstraint:
     """A composite (tenant_id, agency_id) foreign key: the referenced agency is of the same tenant."""
-    return sa.ForeignKeyConstraint(
-        ["tenant_id", "agency_id"], ["agencies.tenant_id", "agencies.id"], **kwargs
-    )
+    return sa.ForeignKeyConstraint(list(columns), ["agencies.tenant_id", "agencies.id"], **kwargs)
 
 
 __all__ = ["Agency", "AgencyKind", "Tenant", "agency_fk", "uuid"]

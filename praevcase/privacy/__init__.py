@@ -1,0 +1,1 @@
+"""The data-protection core of the app: families, persons, consents, the one reveal() path."""
