@@ -30,6 +30,7 @@ VARIABLES = {
     "SMTP_URL": "smtp://user:pass@host:port for e-mail; unset: e-mails go to the log",
     "MAIL_FROM": "sender address of e-mails",
     "LOG_LEVEL": "INFO (default), DEBUG, WARNING",
+    "PROXY_COUNT": "number of reverse proxies in front whose X-Forwarded-For/-Proto to trust (default 0)",
     "INSTANCE_PATH": "folder for the embedded default (SQLite file, generated dev keys); default ./instance",
 }
 
@@ -59,6 +60,7 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "MAIL_FROM": "praevcase@localhost",
         "SMTP_URL": None,
         "LOG_LEVEL": "INFO",
+        "PROXY_COUNT": 0,
         "LOGIN_THROTTLE_PER_ACCOUNT": 5,
         "LOGIN_THROTTLE_PER_ADDRESS": 30,
         "LOGIN_THROTTLE_MINUTES": 15,
@@ -90,7 +92,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> list[str]:
     env = _env()
     production = env.get("ENV", "development") == "production"
     app.config["ENV_NAME"] = "production" if production else "development"
-    for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "AUDIT_SHARDS"):
+    for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "AUDIT_SHARDS", "PROXY_COUNT"):
         if key in env:
             app.config[key] = int(env[key])
     for key in ("BASE_URL", "SMTP_URL", "MAIL_FROM", "LOG_LEVEL", "CHECKPOINT_FILE"):

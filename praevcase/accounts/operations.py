@@ -317,3 +317,14 @@ def change_password(user: User, *, current: str, new: str, now: datetime) -> Non
         .execution_options(synchronize_session=False)
     )
     record(db.session, "auth.password_change", now=now, actor=user)
+
+
+def set_password_by_admin(user: User, *, new: str, actor: User, now: datetime) -> None:
+    """An admin sets a new first password (forgotten password); every session of the user ends."""
+    problems = password_problems(new, email=user.email)
+    if problems:
+        raise InvalidInput(errors={"password": problems})
+    user.password_hash = hash_password(new)
+    user.password_changed_dt = now
+    end_all_sessions(user, now=now, reason="password_changed")
+    record(db.session, "admin.user.set_password", now=now, actor=actor, object_type="user", object_id=user.id)

@@ -22,3 +22,7 @@ class UserUpdateIn(BaseSchema):
     agency_id = fields.UUID(required=True)
     roles = fields.List(fields.Enum(Role), required=True,
                         validate=validate.Length(min=1, error="Bitte mindestens eine Rolle wählen."))
+
+
+class PasswordSetIn(BaseSchema):
+    password = fields.String(required=True)

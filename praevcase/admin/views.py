@@ -17,6 +17,7 @@ from praevcase.accounts import operations as account_ops
 from praevcase.accounts.models import ROLE_LABELS
 from praevcase.accounts.models import Role
 from praevcase.accounts.models import User
+from praevcase.admin.schemas import PasswordSetIn
 from praevcase.admin.schemas import UserCreateIn
 from praevcase.admin.schemas import UserUpdateIn
 from praevcase.database import utcnow
@@ -163,4 +164,17 @@ def user_reset_second_factor(user_id: uuid.UUID):
     account_ops.reset_second_factor(_user(user_id), actor=g.user, now=utcnow())
     flash(_("Der zweite Faktor wurde zurückgesetzt. Er wird bei der nächsten Anmeldung neu eingerichtet."),
           "success")
+    return redirect(url_for(".users"))
+
+
+@bp.route("/benutzer/<uuid:user_id>/passwort", methods=["POST"])
+@requires("admin.users")
+def user_set_password(user_id: uuid.UUID):
+    user = _user(user_id)
+    data = load_form(PasswordSetIn(), template="admin/user_form.html", **_user_context(edit_user=user))
+    try:
+        account_ops.set_password_by_admin(user, new=data["password"], actor=g.user, now=utcnow())
+    except InvalidInput as e:
+        return render_template("admin/user_form.html", errors=e.errors, **_user_context(edit_user=user)), 422
+    flash(_("Das neue Passwort ist gesetzt; alle Sitzungen des Kontos wurden beendet."), "success")
     return redirect(url_for(".users"))

@@ -216,3 +216,20 @@ def test_new_session_id_on_sign_in(app, client, staff):
     _password_step(client, email)
     _code_step(client, pyotp.TOTP(secret).now())
     assert client.get_cookie("praevcase_session").value != before
+
+
+def test_admin_sets_a_new_password_and_the_users_sessions_end(app, client):
+    with arrange(app):
+        admin = UserFactory(roles=[Role.admin])
+        user = UserFactory(agency=admin.agency, roles=[Role.intake])
+    victim = app.test_client()
+    login_as(victim, app, user)
+    login_as(client, app, admin)
+    token = get_csrf(client, f"/verwaltung/benutzer/{user.id}")
+    weak = client.post(f"/verwaltung/benutzer/{user.id}/passwort", data={"csrf_token": token, "password": "kurz"})
+    assert weak.status_code == 422 and "mindestens 12 Zeichen" in weak.get_data(as_text=True)
+    response = client.post(f"/verwaltung/benutzer/{user.id}/passwort",
+                           data={"csrf_token": token, "password": "ein-neues-langes-passwort"})
+    assert response.status_code == 302
+    assert victim.get("/").status_code == 302
+    assert _password_step(app.test_client(), user.email, "ein-neues-langes-passwort").status_code == 302
