@@ -8,10 +8,13 @@ from typing import Any
 
 from flask import Flask
 from flask import current_app
+from flask import flash
 from flask import g
 from flask import redirect
 from flask import request
+from flask import session
 from flask import url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from praevcase.errors import PermissionDenied
@@ -67,6 +70,9 @@ def _start_request() -> None:
         g.user = user_for_bearer(request.headers.get("Authorization"))
     elif current_user.is_authenticated:
         g.user = current_user._get_current_object()
+    elif session.pop("_user_id", None) is not None:
+        # the cookie names a session that ended (timeout, logout elsewhere, account disabled)
+        flash(_("Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an."), "warning")
     if g.user is not None:
         set_scope(db.session, g.user.tenant_id)
 

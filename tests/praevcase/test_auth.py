@@ -178,6 +178,7 @@ def test_idle_session_expires(app, client):
         db.session.execute(sa.update(AuthSession).values(last_seen_dt=utcnow() - timedelta(minutes=31)))
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "Ihre Sitzung ist abgelaufen" in client.get("/login").get_data(as_text=True)
 
 
 def test_absolute_session_lifetime_ends_even_an_active_session(app, client):

@@ -92,3 +92,51 @@ def test_api_answers_404_for_another_tenants_agency(app, client, two_tenants):
     assert client.put(f"/api/v1/agencies/{two_tenants['agency_b'].id}", json=body, headers=headers).status_code == 404
     listed = client.get("/api/v1/agencies/?page_size=100", headers=headers).json
     assert "Geheime Stelle B" not in {a["name"] for a in listed}
+
+
+def _other_tenant_ids(app, two_tenants):
+    from praevcase.accounts.models import ApiToken
+
+    with arrange(app):
+        _, _ = create_token(two_tenants["user_b"], name="b", scopes={Role.intake}, now=utcnow())
+        token_b = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == two_tenants["user_b"].id))
+    return {"agency_id": two_tenants["agency_b"].id, "user_id": two_tenants["user_b"].id, "token_id": token_b}
+
+
+def _urls(app, ids, *, api: bool):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") != api or not rule.arguments:
+            continue
+        if not set(rule.arguments) <= set(ids):
+            continue  # routes of later features are walked by their own tests
+        url = rule.rule
+        for arg in rule.arguments:
+            url = url.replace(f"<uuid:{arg}>", str(ids[arg]))
+        yield rule, url
+
+
+def test_every_web_route_with_an_id_answers_404_for_another_tenants_objects(app, client, two_tenants):
+    ids = _other_tenant_ids(app, two_tenants)
+    login_as(client, app, two_tenants["admin_a"])
+    token = get_csrf(client, "/verwaltung/stellen")
+    checked = 0
+    for rule, url in _urls(app, ids, api=False):
+        if "GET" in rule.methods:
+            assert client.get(url).status_code == 404, url
+        if "POST" in rule.methods:
+            assert client.post(url, data={"csrf_token": token, "active": "0"}).status_code == 404, url
+        checked += 1
+    assert checked >= 6
+
+
+def test_every_api_route_with_an_id_answers_404_for_another_tenants_objects(app, client, two_tenants):
+    ids = _other_tenant_ids(app, two_tenants)
+    headers = {"Authorization": f"Bearer {two_tenants['token_a']}"}
+    checked = 0
+    for rule, url in _urls(app, ids, api=True):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            body = {"name": "Übernommen", "kind": "kita"} if method in ("PUT", "POST") else None
+            response = client.open(url, method=method, json=body, headers=headers)
+            assert response.status_code == 404, (method, url)
+            checked += 1
+    assert checked >= 2
