@@ -156,3 +156,32 @@ def login_as(client, app, user) -> str:
         s["_user_id"] = token
         s["_fresh"] = True
     return token
+
+
+# --- scorecard lines (SC-nn PASS|FAIL metric=value), printed at the end of the run ---------------
+
+_SCORECARD: list[tuple[str, bool]] = []
+
+
+@pytest.fixture
+def scorecard(record_property):
+    """``scorecard("SC-15", "routes_checked", 24)``: the line is PASS if the test passes."""
+
+    def emit(check: str, metric: str, value) -> None:
+        record_property("scorecard", f"{check} {{outcome}} {metric}={value}")
+
+    return emit
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        for key, value in report.user_properties:
+            if key == "scorecard":
+                _SCORECARD.append((value, report.passed))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _SCORECARD:
+        terminalreporter.section("scorecard")
+        for line, passed in sorted(_SCORECARD):
+            terminalreporter.write_line(line.format(outcome="PASS" if passed else "FAIL"))
