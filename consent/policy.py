@@ -23,6 +23,9 @@ from consent.scopes import Purpose
 # Non-consent bases that the kernel accepts when the caller invokes them; who may
 # invoke them (role, four-eyes approval, justification) is the app's decision (SR-11).
 _OVERRIDING_BASES = frozenset({LegalBasis.child_welfare_8a, LegalBasis.school_law})
+# The subject-access basis (Art. 15 DSGVO) is tied to one role in the kernel itself:
+# the dpo is otherwise content-blind, and no other role may claim the family's right.
+SUBJECT_ACCESS_ROLE = "dpo"
 
 
 def _require_aware(name: str, value: datetime.datetime | None, *, optional: bool = False) -> None:
@@ -44,6 +47,7 @@ class Reason(str, enum.Enum):  # noqa: UP042 -- same mixin as consent.scopes
     legal_basis = "legal_basis"
     other_tenant = "other_tenant"
     content_blind_role = "content_blind_role"
+    basis_not_permitted = "basis_not_permitted"
     no_consent = "no_consent"
     consent_withdrawn = "consent_withdrawn"
     consent_expired = "consent_expired"
@@ -217,20 +221,25 @@ def decide(
     viewer: Viewer,
     subject: Subject,
     category: DataCategory,
-    purpose: Purpose,
+    purpose: Purpose | None,
     grants: Iterable[ConsentGrant],
     now: datetime.datetime,
     legal_basis: LegalBasis | None = None,
 ) -> Decision:
     """Decide whether ``viewer`` may access ``category`` of ``subject`` for ``purpose``.
 
-    Rules, first match wins: other tenant → deny; only content-blind roles → deny;
-    viewer's agency holds the data → allow (own_agency); ``legal_basis`` is
-    child_welfare_8a or school_law → allow (the app checks who may invoke it); the
-    first active grant of this family covering purpose, category and the viewer's
-    agency → allow (consent). Otherwise deny with the most specific reason:
-    withdrawn > expired > superseded > not yet valid > category not covered >
+    Rules, first match wins: other tenant → deny; ``legal_basis`` is subject_access →
+    allow if the viewer holds the dpo role, else deny (basis_not_permitted); only
+    content-blind roles → deny; viewer's agency holds the data → allow (own_agency);
+    ``legal_basis`` is child_welfare_8a or school_law → allow (the app checks who may
+    invoke it); the first active grant of this family covering purpose, category and
+    the viewer's agency → allow (consent). Otherwise deny with the most specific
+    reason: withdrawn > expired > superseded > not yet valid > category not covered >
     purpose not covered > agency not named > no consent.
+
+    Subject access (Art. 15 DSGVO) is the one way a content-blind role reads data: the
+    family's own right, exercised through the data-protection officer, for every
+    category and regardless of consent; ``purpose`` is not consulted then (may be None).
 
     :param grants: the family's consent grants; grants of other families are ignored.
     :param legal_basis: a non-consent basis the caller invokes; ``consent`` and
@@ -239,15 +248,20 @@ def decide(
     """
     _require_aware("now", now)
     category = DataCategory(category)
-    purpose = Purpose(purpose)
     if viewer.tenant_id != subject.tenant_id:
         return Decision(False, Reason.other_tenant)
+    basis = None if legal_basis is None else LegalBasis(legal_basis)
+    if basis is LegalBasis.subject_access:
+        if SUBJECT_ACCESS_ROLE in viewer.roles:
+            return Decision(True, Reason.legal_basis, legal_basis=basis)
+        return Decision(False, Reason.basis_not_permitted)
+    purpose = Purpose(purpose)
     if viewer.content_blind:
         return Decision(False, Reason.content_blind_role)
     if viewer.agency_id in subject.holder_agency_ids:
         return Decision(True, Reason.own_agency, legal_basis=LegalBasis.own_agency)
-    if legal_basis is not None and LegalBasis(legal_basis) in _OVERRIDING_BASES:
-        return Decision(True, Reason.legal_basis, legal_basis=LegalBasis(legal_basis))
+    if basis in _OVERRIDING_BASES:
+        return Decision(True, Reason.legal_basis, legal_basis=basis)
 
     best: tuple[int, Reason, str] | None = None
     for grant in grants:

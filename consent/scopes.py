@@ -56,6 +56,8 @@ class LegalBasis(_Code):
     own_agency = "own_agency"
     child_welfare_8a = "child_welfare_8a"
     school_law = "school_law"
+    #: The family's right of access (Art. 15 DSGVO): only the dpo may invoke it
+    subject_access = "subject_access"
 
 
 class ConsentState(_Code):
@@ -99,6 +101,7 @@ LABELS: Mapping[_Code, str] = MappingProxyType({
     LegalBasis.child_welfare_8a: "§ 8a SGB VIII / § 4 KKG – Schutzauftrag bei "
     "Kindeswohlgefährdung",
     LegalBasis.school_law: "Schulgesetz NRW (Übermittlung zwischen Schulen)",
+    LegalBasis.subject_access: "Auskunftsrecht der betroffenen Person, Art. 15 DSGVO",
     ConsentState.active: "Gültig",
     ConsentState.pending: "Noch nicht gültig",
     ConsentState.expired: "Abgelaufen",

@@ -23,6 +23,8 @@ VARIABLES = {
     "KEYRING": "the keyring JSON itself (instead of KEYRING_FILE)",
     "CHECKPOINT_KEY_FILE": "path to the key that signs audit checkpoints (never in the database)",
     "CHECKPOINT_FILE": "append-only file the audit checkpoints are written to",
+    "TOMBSTONE_FILE": "append-only file of erasure tombstones (no personal data), replayed after a restore; "
+                      "default: erasure-tombstones.log next to the checkpoint file",
     "BASE_URL": "public URL of the service, used in links in e-mails and calendar files",
     "SESSION_IDLE_MINUTES": "idle timeout of a login session (default 30)",
     "SESSION_MAX_HOURS": "absolute lifetime of a login session (default 10)",
@@ -95,7 +97,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> list[str]:
     for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "AUDIT_SHARDS", "PROXY_COUNT"):
         if key in env:
             app.config[key] = int(env[key])
-    for key in ("BASE_URL", "SMTP_URL", "MAIL_FROM", "LOG_LEVEL", "CHECKPOINT_FILE"):
+    for key in ("BASE_URL", "SMTP_URL", "MAIL_FROM", "LOG_LEVEL", "CHECKPOINT_FILE", "TOMBSTONE_FILE"):
         if key in env:
             app.config[key] = env[key]
     if production:
@@ -122,6 +124,8 @@ def _production(app: Flask, env: dict[str, str]) -> None:
     app.config["KEYRING"] = (
         Keyring.from_json(env["KEYRING"]) if "KEYRING" in env else Keyring.from_file(env["KEYRING_FILE"])
     )
+    if "KEYRING" not in env:
+        app.config["KEYRING_FILE"] = env["KEYRING_FILE"]  # `flask keys add-kek` writes the next version here
     app.config["CHECKPOINT_KEY"] = Path(env["CHECKPOINT_KEY_FILE"]).read_bytes().strip()
     app.config.setdefault("CHECKPOINT_FILE", str(Path(env["CHECKPOINT_KEY_FILE"]).with_suffix(".log")))
     app.config["SESSION_COOKIE_SECURE"] = True
@@ -149,6 +153,7 @@ def _development(app: Flask, env: dict[str, str]) -> list[str]:
             _dev_file(path, lambda: Keyring.generate().to_json())
             warnings.append(f"generated development keyring {path}: back it up or lose the data")
         app.config["KEYRING"] = Keyring.from_file(str(path))
+        app.config["KEYRING_FILE"] = str(path)
     key_path = Path(env.get("CHECKPOINT_KEY_FILE") or instance / "dev-checkpoint.key")
     app.config["CHECKPOINT_KEY"] = _dev_file(key_path, lambda: secrets.token_hex(32)).encode()
     app.config.setdefault("CHECKPOINT_FILE", str(instance / "audit-checkpoints.log"))
@@ -166,6 +171,10 @@ def _dev_file(path: Path, make: Any) -> str:
 
 
 def _finish(app: Flask) -> None:
+    checkpoints = app.config.get("CHECKPOINT_FILE")
+    if checkpoints:
+        tombstones = os.devnull if checkpoints == os.devnull else str(Path(checkpoints).with_name("erasure-tombstones.log"))
+        app.config.setdefault("TOMBSTONE_FILE", tombstones)
     url = app.config.get("SQLALCHEMY_DATABASE_URI", "")
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]

@@ -198,3 +198,71 @@ class CaseNumberCounter(db.Model):
     tenant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("tenants.id"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(default=0)
+
+
+class ErasureReason(str, enum.Enum):
+    """Why a family's data is erased (Art. 17 DSGVO, § 84 SGB X)."""
+
+    request = "request"  # the family asks for erasure (Art. 17 Abs. 1 lit. b/c)
+    purpose_ended = "purpose_ended"  # no longer needed (Art. 17 Abs. 1 lit. a)
+    unlawful = "unlawful"  # processed without a legal basis (lit. d)
+    other = "other"
+
+
+class ErasureRequest(IdMixin, TenantScoped, db.Model):
+    """Four eyes before crypto-shredding: one dpo/admin requests, a different one confirms.
+
+    Pending while neither ``confirmed_dt`` nor ``cancelled_dt`` is set. The note is metadata
+    for the data-protection officer and must hold no personal data (the form says so).
+    """
+
+    __tablename__ = "erasure_requests"
+    __table_args__ = (
+        sa.CheckConstraint("confirmed_dt IS NULL OR cancelled_dt IS NULL", name="confirmed_xor_cancelled"),
+        sa.CheckConstraint("(confirmed_dt IS NULL) = (confirmed_by_id IS NULL)", name="confirmed_by_iff_dt"),
+        sa.CheckConstraint("confirmed_by_id IS NULL OR confirmed_by_id <> requested_by_id", name="four_eyes"),
+        # at most one open request per family
+        sa.Index("uq_erasure_requests_open_family", "family_id", unique=True,
+                 postgresql_where=sa.text("confirmed_dt IS NULL AND cancelled_dt IS NULL"),
+                 sqlite_where=sa.text("confirmed_dt IS NULL AND cancelled_dt IS NULL")),
+    )
+
+    family_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[ErasureReason] = mapped_column(
+        sa.Enum(ErasureReason, native_enum=False, create_constraint=True, length=20, name="erasure_reason",
+                validate_strings=True))
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+    requested_by_id: Mapped[uuid.UUID] = mapped_column()
+    requested_dt: Mapped[datetime] = mapped_column()
+    confirmed_by_id: Mapped[uuid.UUID | None] = mapped_column()
+    confirmed_dt: Mapped[datetime | None] = mapped_column()
+    cancelled_by_id: Mapped[uuid.UUID | None] = mapped_column()
+    cancelled_dt: Mapped[datetime | None] = mapped_column()
+
+    @property
+    def is_open(self) -> bool:
+        return self.confirmed_dt is None and self.cancelled_dt is None
+
+    def __repr__(self) -> str:
+        return f"<ErasureRequest {self.id}>"
+
+
+class ErasureTombstone(IdMixin, TenantScoped, db.Model):
+    """What is left of an erased family: ids and dates, no personal value.
+
+    Also appended to the tombstone file outside the database, so that erasures can be
+    re-applied to a restored older backup (``flask privacy reapply-erasures``).
+    """
+
+    __tablename__ = "erasure_tombstones"
+
+    family_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    case_number: Mapped[str] = mapped_column(sa.String(24))
+    erased_dt: Mapped[datetime] = mapped_column()
+    #: "request" (four eyes) or "retention" (deadline passed)
+    cause: Mapped[str] = mapped_column(sa.String(20))
+    requested_by: Mapped[uuid.UUID | None] = mapped_column()
+    approved_by: Mapped[uuid.UUID | None] = mapped_column()
+
+    def __repr__(self) -> str:
+        return f"<ErasureTombstone {self.case_number}>"

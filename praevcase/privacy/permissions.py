@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from praevcase.accounts.models import Role
+from praevcase.audit.permissions import AUDIT_LOG
 from praevcase.permissions import declare
 from praevcase.permissions import grant
 from praevcase.statemachine import allow
@@ -9,14 +10,17 @@ from praevcase.statemachine import allow
 CONSENT_RECORD = declare("consent.record", "Einwilligungen erfassen")
 CONSENT_WITHDRAW = declare("consent.withdraw", "Widerruf einer Einwilligung erfassen")
 CONSENT_LOG = declare("consent.log", "Einwilligungsprotokoll einsehen (nur Metadaten)")
-AUDIT_LOG = declare("audit.log", "Zugriffsprotokoll einsehen und Kette prüfen")
+CONSENT_READ = declare("consent.read", "Einwilligungen einer beteiligten Familie einsehen (nur Metadaten)")
 SUBJECT_ACCESS = declare("privacy.subject_access", "Auskunft nach Art. 15 DSGVO erstellen")
 ERASURE = declare("privacy.erasure", "Löschung beantragen und bestätigen (Vier-Augen-Prinzip)")
 
 for role in (Role.intake, Role.team_member, Role.coordinator):
-    grant(role, CONSENT_RECORD, CONSENT_WITHDRAW)
-grant(Role.dpo, CONSENT_WITHDRAW, CONSENT_LOG, AUDIT_LOG, SUBJECT_ACCESS, ERASURE)
-grant(Role.admin, CONSENT_LOG, AUDIT_LOG, ERASURE)
+    grant(role, CONSENT_RECORD, CONSENT_WITHDRAW, CONSENT_READ)
+grant(Role.dpo, CONSENT_WITHDRAW, CONSENT_READ, CONSENT_LOG, SUBJECT_ACCESS, ERASURE)
+grant(Role.admin, CONSENT_READ, CONSENT_LOG, ERASURE)
+
+__all__ = ["AUDIT_LOG", "CONSENT_LOG", "CONSENT_READ", "CONSENT_RECORD", "CONSENT_WITHDRAW", "ERASURE",
+           "SUBJECT_ACCESS"]
 
 
 def _staff_of_tenant(actor, rec) -> bool:

@@ -279,3 +279,37 @@ def test_every_scope_member_has_a_german_label_and_codes_are_unique() -> None:
     assert Purpose.transition_u1.label == "Übergabe Ü1-Protokoll Kita → Grundschule"
     assert f"{Purpose.referral}" == str(Purpose.referral) == "referral"
     assert frozenset({"admin", "dpo", "statistics"}) == CONTENT_BLIND_ROLES
+
+
+# --- subject access (Art. 15 DSGVO): the dpo's one way to the data, and nobody else's ---------
+
+DPO = dataclasses.replace(SCHOOL, user_id="u-dsb", agency_id="jugendamt", roles=frozenset({"dpo"}))
+
+
+@pytest.mark.parametrize("category", list(DataCategory))
+def test_subject_access_lets_the_dpo_read_every_category_without_consent(category: DataCategory) -> None:
+    decision = ask([], viewer=DPO, category=category, legal_basis=LegalBasis.subject_access)
+    assert decision == Decision(True, Reason.legal_basis, None, LegalBasis.subject_access)
+    # the purpose is not consulted: the family's right has none of the chain's purposes
+    assert ask([], viewer=DPO, purpose=None, legal_basis=LegalBasis.subject_access).allowed  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [{"admin"}, {"statistics"}, {"team_member"}, {"coordinator"}, {"intake"}, {"admin", "team_member"}, set()],
+)
+def test_subject_access_is_refused_to_every_role_but_the_dpo(roles: set[str]) -> None:
+    own_agency = dataclasses.replace(SCHOOL, agency_id="kita", roles=frozenset(roles))
+    for viewer in (own_agency, dataclasses.replace(own_agency, agency_id="grundschule")):
+        decision = ask([COVERING], viewer=viewer, legal_basis=LegalBasis.subject_access)
+        assert decision == Decision(False, Reason.basis_not_permitted)
+
+
+def test_subject_access_stays_within_the_tenant() -> None:
+    foreign_dpo = dataclasses.replace(DPO, tenant_id="kleve")
+    assert ask([], viewer=foreign_dpo, legal_basis=LegalBasis.subject_access).reason is Reason.other_tenant
+
+
+def test_without_the_subject_access_basis_the_dpo_stays_content_blind() -> None:
+    for basis in (None, LegalBasis.consent, LegalBasis.child_welfare_8a):
+        assert ask([COVERING], viewer=DPO, legal_basis=basis).reason is Reason.content_blind_role

@@ -42,7 +42,38 @@ class World:
 
 
 @pytest.fixture
+def checkpoint_file(tmp_path):
+    return tmp_path / "audit-checkpoints.log"
+
+
+@pytest.fixture
+def tombstone_file(tmp_path):
+    return tmp_path / "erasure-tombstones.log"
+
+
+@pytest.fixture
+def app_config(database_url, keyring, checkpoint_file, tombstone_file):
+    from tests.conftest import _config
+
+    return _config(database_url, keyring, CHECKPOINT_FILE=str(checkpoint_file), TOMBSTONE_FILE=str(tombstone_file))
+
+
+@pytest.fixture
 def world(app_ctx, now) -> World:
+    return make_world(now)
+
+
+@pytest.fixture
+def web_world(app, now) -> World:
+    """The same world, committed in its own app context, for tests that send requests."""
+    from tests.conftest import arrange
+
+    with arrange(app):
+        w = make_world(now)
+    return w
+
+
+def make_world(now) -> World:
     from praevcase.extensions import db
 
     tenant = TenantFactory()
