@@ -1,0 +1,1 @@
+"""Monitoring and reports: aggregates only, small cells suppressed."""
