@@ -129,17 +129,39 @@ def read_checkpoints(path: str | os.PathLike[str] | None, key: bytes) -> tuple[d
     return latest, bad
 
 
+def _hashed_column(column: sa.Column) -> sa.ColumnElement:
+    """The column as the verifier reads it: UUIDs as text (``uuid::text`` is ``str(UUID)``, so the
+    canonical bytes are identical and cheaper to build), timestamps as the driver's aware datetimes
+    (canonicalised to UTC by consent.chain); everything else as stored."""
+    if isinstance(column.type, sa.Uuid):
+        return sa.cast(column, sa.String).label(column.name)
+    if column.name == "occurred_dt":
+        return sa.type_coerce(column, sa.DateTime(timezone=True)).label(column.name)
+    return column
+
+
+def _fields_from_row(values: tuple) -> dict[str, Any]:
+    """The same mapping as audit.operations.hashed_fields(row), built in one step from the row tuple."""
+    return dict(zip(HASHED_COLUMNS, values, strict=True))
+
+
 def iter_chain(session: Session, chain: str, *, batch: int = BATCH) -> Iterator[ChainEvent]:
-    """The events of one chain in seq order, streamed (never the whole chain in memory)."""
+    """The events of one chain in seq order, streamed with ``yield_per`` (never the whole chain in memory)."""
     events = AuditEvent.__table__
+    dialect = session.get_bind().dialect.name
+    columns = [_hashed_column(events.c[k]) if dialect == "postgresql" else events.c[k] for k in HASHED_COLUMNS]
     stmt = (
-        sa.select(events.c.seq, events.c.prev_hash, events.c.row_hash, *[events.c[k] for k in HASHED_COLUMNS])
+        sa.select(events.c.seq, events.c.prev_hash, events.c.row_hash, *columns)
         .where(events.c.chain == chain)
         .order_by(events.c.seq)
         .execution_options(yield_per=batch)
     )
+    if dialect != "postgresql":  # SQLite hands back naive timestamps: keep the UTC type's conversion
+        for row in session.execute(stmt):
+            yield ChainEvent(row.seq, hashed_fields(row), bytes(row.prev_hash), bytes(row.row_hash))
+        return
     for row in session.execute(stmt):
-        yield ChainEvent(row.seq, hashed_fields(row), bytes(row.prev_hash), bytes(row.row_hash))
+        yield ChainEvent(row[0], _fields_from_row(row[3:]), row[1], row[2])
 
 
 def _heads(session: Session) -> dict[str, tuple[int, bytes]]:

@@ -60,7 +60,7 @@ def case_numbers(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
 
     if not ids:
         return {}
-    return dict(db.session.execute(sa.select(Family.id, Family.case_number).where(Family.id.in_(ids))).tuples())
+    return {r.id: r.case_number for r in db.session.execute(sa.select(Family.id, Family.case_number).where(Family.id.in_(ids)))}
 
 
 def family_id_for(case_number: str) -> uuid.UUID | None:

@@ -28,7 +28,8 @@ class WithdrawIn(BaseSchema):
     """One step, as easy as giving: the channel, nothing else (the version guards against a stale page)."""
 
     via = fields.String(required=True, validate=validate.OneOf(list(WITHDRAWAL_CHANNELS),
-                                                               error="Bitte den Weg des Widerrufs wählen."))
+                                                               error="Bitte den Weg des Widerrufs wählen."),
+                        error_messages={"required": "Bitte den Weg des Widerrufs wählen."})
     expected_version = fields.Integer(load_default=None)
 
 

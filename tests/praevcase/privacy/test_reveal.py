@@ -170,3 +170,88 @@ def test_possible_duplicate_found_by_blind_index_without_plaintext(world, now):
     db.session.flush()
     stored = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
     assert stored == 0  # nothing committed yet: events are written at commit
+
+
+def test_ciphertext_moved_to_another_tenant_fails_to_decrypt(world, now):
+    from praevcase.privacy.models import PersonRole
+    from praevcase.tenancy import ALL_TENANTS
+    from praevcase.tenancy import set_scope
+    from tests.factories import AgencyFactory
+    from tests.factories import TenantFactory
+    from tests.factories import UserFactory
+
+    set_scope(db.session, ALL_TENANTS)
+    tenant = TenantFactory()
+    agency = AgencyFactory(tenant=tenant)
+    staff = UserFactory(agency=agency, roles=list(world.intake.roles))
+    set_scope(db.session, tenant.id)
+    other = ops.create_family(tenant, holder_agency=agency, sozialraum=None, actor=staff, now=now)
+    stranger = ops.add_person(other, role=PersonRole.child, given_name="X", family_name="Y", now=now)
+    stranger.given_name_ct = world.child.given_name_ct
+    with pytest.raises(DecryptionFailed):
+        reveal(other, stranger, ["given_name"], actor=staff, purpose=Purpose.team_review, now=now)
+
+
+def _no_granted_reveal():
+    return _count("granted") == 0
+
+
+def test_wrong_keyring_fails_closed(world, now, app_ctx):
+    from consent.crypto import Keyring
+    from praevcase.privacy.vault import forget_keys
+
+    forget_keys()
+    app_ctx.config["KEYRING"] = Keyring.generate()  # same id "k1", other material: a wrong key, not a missing one
+    with pytest.raises(DecryptionFailed):
+        reveal(world.family, world.child, NAME, actor=world.intake, purpose=Purpose.team_review, now=now)
+    assert _no_granted_reveal()
+
+
+def test_missing_key_fails_closed(world, now, app_ctx):
+    from consent.crypto import Keyring
+    from consent.errors import UnknownKey
+    from praevcase.privacy.vault import forget_keys
+
+    forget_keys()
+    app_ctx.config["KEYRING"] = Keyring.generate("k9")
+    with pytest.raises(UnknownKey):
+        reveal(world.family, world.child, NAME, actor=world.intake, purpose=Purpose.team_review, now=now)
+    assert _no_granted_reveal()
+
+
+def test_tampered_wrapped_key_fails_closed(world, now):
+    from praevcase.privacy.vault import forget_keys
+
+    forget_keys()
+    blob = bytearray(world.family.wrapped_key)
+    blob[-1] ^= 1
+    world.family.wrapped_key = bytes(blob)
+    with pytest.raises(DecryptionFailed):
+        reveal(world.family, world.child, NAME, actor=world.intake, purpose=Purpose.team_review, now=now)
+    assert _no_granted_reveal()
+
+
+def test_wrapped_key_copied_to_another_family_fails_closed(world, now):
+    from praevcase.privacy.vault import forget_keys
+
+    other = ops.create_family(world.tenant, holder_agency=world.jobcenter, sozialraum=None, actor=world.intake,
+                              now=now)
+    from praevcase.privacy.models import PersonRole
+
+    stranger = ops.add_person(other, role=PersonRole.child, given_name="X", family_name="Y", now=now)
+    forget_keys()
+    other.wrapped_key = world.family.wrapped_key
+    with pytest.raises(DecryptionFailed):
+        reveal(other, stranger, ["given_name"], actor=world.intake, purpose=Purpose.team_review, now=now)
+
+
+def test_reveal_after_erasure_is_impossible_and_logged(world, now):
+    from praevcase.privacy.erasure import erase_family
+    from praevcase.privacy.vault import FamilyErased
+
+    rec = _consent(world, now, child_view="mag Fußball")
+    erase_family(world.family, cause="request", requested_by=None, approved_by=None, actor=None, now=now)
+    with pytest.raises(FamilyErased):
+        reveal(world.family, rec, ["child_view"], actor=world.intake, purpose=Purpose.team_review, now=now)
+    denied = [e for e in _reveals() if e["action"] == "data.reveal" and e["outcome"] == "denied"]
+    assert denied[-1]["reason"] == "erased"
