@@ -25,9 +25,13 @@ def keyring():
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    """A fresh database for this test process, migrated to head."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    url = pg.fresh_database(pg.server_url(), f"praevcase_test_{worker}")
+    """A fresh database for this test process, migrated to head, dropped at the end.
+
+    The name carries the run id, so parallel runs on one server never drop each other's database.
+    """
+    server = pg.server_url()
+    name = pg.run_scoped("praevcase_test")
+    url = pg.fresh_database(server, name)
     from flask_migrate import upgrade
 
     from praevcase import create_app
@@ -38,7 +42,8 @@ def database_url() -> str:
         from praevcase.extensions import db
 
         db.engine.dispose()
-    return url
+    yield url
+    pg.drop_database(server, name)
 
 
 def _config(url: str, keyring, **extra) -> dict:

@@ -81,3 +81,21 @@ def fresh_database(url: str, name: str) -> str:
         conn.execute(f'CREATE DATABASE "{name}"')
     base, _, _ = url.rpartition("/")
     return f"{base}/{name}"
+
+
+def drop_database(url: str, name: str) -> None:
+    """Drop database *name* on the server of *url* (end of a test run)."""
+    try:
+        with psycopg.connect(_libpq(url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.OperationalError:
+        pass  # a throwaway cluster may already be gone
+
+
+def run_scoped(name: str) -> str:
+    """*name* made unique for this test run and worker (parallel runs share one server)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", _RUN)[:10]
+    return f"{name}_{run}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+_RUN = __import__("uuid").uuid4().hex
