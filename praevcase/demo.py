@@ -17,6 +17,7 @@ from praevcase.tenants.models import AgencyKind
 from praevcase.tenants.models import Tenant
 from praevcase.tenants.operations import create_agency
 from praevcase.tenants.operations import create_tenant
+from praevcase.transitions.demo import load_transition_demo
 
 DEMO_SLUG = "kreis-dueren-demo"
 DEMO_PASSWORD = "demo-passwort-2026"
@@ -49,6 +50,8 @@ LOGINS = [
               "Gesundheitsamt Kreis Düren"),
     DemoLogin("koordination@demo.praevcase.test", "Markus Wagner", Role.coordinator, "Präventionsbüro Kreis Düren"),
     DemoLogin("kita@demo.praevcase.test", "Sabine Becker", Role.school_staff, "Kita Sonnenblume"),
+    DemoLogin("grundschule@demo.praevcase.test", "Petra Schneider", Role.school_staff, "Grundschule Am Rurufer"),
+    DemoLogin("gesamtschule@demo.praevcase.test", "Yusuf Arslan", Role.school_staff, "Gesamtschule Düren"),
     DemoLogin("datenschutz@demo.praevcase.test", "Katrin Meyer", Role.dpo, "Präventionsbüro Kreis Düren"),
     DemoLogin("admin@demo.praevcase.test", "Thomas Schulz", Role.admin, "Präventionsbüro Kreis Düren"),
     DemoLogin("statistik@demo.praevcase.test", "Jonas Keller", Role.statistics, "Jugendamt Kreis Düren"),
@@ -61,6 +64,8 @@ def load_demo() -> tuple[Tenant, bool]:
     with scoped(db.session, ALL_TENANTS):
         tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == DEMO_SLUG))
     if tenant is not None:
+        set_scope(db.session, tenant.id)
+        load_transition_demo(tenant, now=now)
         return tenant, False
     tenant = create_tenant(slug=DEMO_SLUG, name="Kreis Düren (Demo)", case_prefix="DN", is_demo=True,
                            settings={"sozialraeume": SOZIALRAEUME}, now=now)
@@ -70,6 +75,7 @@ def load_demo() -> tuple[Tenant, bool]:
     for login in LOGINS:
         create_user(tenant=tenant, agency=agencies[login.agency], email=login.email, display_name=login.name,
                     roles={login.role}, password=DEMO_PASSWORD, actor=None, now=now)
+    load_transition_demo(tenant, now=now)
     return tenant, True
 
 
