@@ -122,6 +122,8 @@ def test_withdrawal_through_the_page_takes_one_step_and_denies_the_recipient_at_
             reveal(family, child, ["family_name"], actor=db.session.merge(w.health), purpose=Purpose.team_review,
                    now=later)
         assert denied.value.decision.reason.value == "consent_withdrawn"
+        logged = db.session.info["audit_pending"][-1]
+        assert (logged["action"], logged["outcome"], logged["reason"]) == ("data.reveal", "denied", "consent_withdrawn")
         assert reveal(family, child, ["family_name"], actor=db.session.merge(w.intake), purpose=Purpose.team_review,
                       now=later)["family_name"] == CANARY_NAME
     assert "Widerrufen" in _html(client.get(f"/einwilligungen/familie/{w.family.id}"))
