@@ -17,7 +17,8 @@ from praevcase import extensions
 #: Feature packages, in registration order. A feature may have any of these modules, found by
 #: convention: models (SQLAlchemy models), permissions (declare/grant), views (`bp`), api (`blp`),
 #: cli (`cli`, a click group), nav (start-page links and navigation).
-FEATURES = ("tenants", "accounts", "audit", "admin", "privacy", "transitions", "reminders", "reminders.scheduler")
+FEATURES = ("tenants", "accounts", "audit", "admin", "privacy", "cases", "transitions", "reminders",
+            "reminders.scheduler")
 
 
 def feature_module(feature: str, name: str) -> ModuleType | None:

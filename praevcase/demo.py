@@ -64,6 +64,7 @@ def load_demo() -> tuple[Tenant, bool]:
     with scoped(db.session, ALL_TENANTS):
         tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == DEMO_SLUG))
     if tenant is not None:
+        _load_cases(tenant)  # an older demo database gets the case demo too
         set_scope(db.session, tenant.id)
         load_transition_demo(tenant, now=now)
         return tenant, False
@@ -75,8 +76,16 @@ def load_demo() -> tuple[Tenant, bool]:
     for login in LOGINS:
         create_user(tenant=tenant, agency=agencies[login.agency], email=login.email, display_name=login.name,
                     roles={login.role}, password=DEMO_PASSWORD, actor=None, now=now)
+    _load_cases(tenant)
     load_transition_demo(tenant, now=now)
     return tenant, True
+
+
+def _load_cases(tenant: Tenant) -> None:
+    """Consent template and demo cases (praevcase.cases.demo); a no-op when they exist."""
+    from praevcase.cases.demo import load_demo_cases
+
+    load_demo_cases(tenant, DEMO_PASSWORD)
 
 
 def demo_users() -> list[User]:

@@ -137,7 +137,11 @@ def refusal_message(workflow: Workflow, e: TransitionRefused) -> str:
     return f"„{action}“ ist im Zustand „{workflow.state_label(e.state)}“ nicht möglich."
 
 
-def permitted_triggers(workflow: Workflow, obj: Any, *, actor: Any, now: datetime) -> list[str]:
-    """Triggers the actor may fire now (state, guards and permission): the buttons to show."""
-    return [t for t in allowed_triggers(workflow, obj, actor=actor, now=now)
+def permitted_triggers(workflow: Workflow, obj: Any, *, actor: Any, now: datetime, **kwargs: Any) -> list[str]:
+    """Triggers the actor may fire now (state, guards and permission): the buttons to show.
+
+    *kwargs* reach the guards like those of :func:`transition` (e.g. a placeholder for an input
+    the action's form will ask for).
+    """
+    return [t for t in allowed_triggers(workflow, obj, actor=actor, now=now, **kwargs)
             if may_fire(actor, workflow.name, t, obj)]

@@ -78,3 +78,49 @@ class UserFactory(BaseFactory):
         self.role_rows = [UserRole(role=r, tenant_id=self.tenant_id) for r in roles]
         if create:
             db.session.flush()
+
+
+# --- cases (issue 4) -----------------------------------------------------------------------------
+
+
+from consent.crypto import wrapped_key_id  # noqa: E402
+from praevcase.cases.catalogue import IntakeChannel  # noqa: E402
+from praevcase.cases.models import Case  # noqa: E402
+from praevcase.privacy.models import Family  # noqa: E402
+from praevcase.privacy.vault import new_family_key  # noqa: E402
+from workflows.case import CaseState  # noqa: E402
+
+
+class FamilyFactory(BaseFactory):
+    """A family with its own data key; pass tenant_id and holder_agency_id."""
+
+    class Meta:
+        model = Family
+
+    id = factory.LazyFunction(new_id)
+    case_number = factory.Sequence(lambda n: f"TK-2026-{90000 + n:05d}")
+    wrapped_key = factory.LazyAttribute(lambda o: new_family_key(o.tenant_id, o.id)[0])
+    kek_id = factory.LazyAttribute(lambda o: wrapped_key_id(o.wrapped_key))
+    created_dt = factory.LazyFunction(utcnow)
+
+
+class CaseFactory(BaseFactory):
+    """A case of a new family, opened by an intake user; the state is set at construction only."""
+
+    class Meta:
+        model = Case
+        exclude = ("opened_by", "family")
+
+    id = factory.LazyFunction(new_id)
+    opened_by = factory.SubFactory(UserFactory, roles=[Role.intake])
+    tenant_id = factory.SelfAttribute("opened_by.tenant_id")
+    origin_agency_id = factory.SelfAttribute("opened_by.agency_id")
+    opened_by_id = factory.SelfAttribute("opened_by.id")
+    family = factory.SubFactory(FamilyFactory, tenant_id=factory.SelfAttribute("..opened_by.tenant_id"),
+                                holder_agency_id=factory.SelfAttribute("..opened_by.agency_id"))
+    family_id = factory.SelfAttribute("family.id")
+    channel = IntakeChannel.jobcenter_observation
+    state = CaseState.draft
+    needs = factory.LazyFunction(lambda: ["kita_platz"])
+    team_summary = "Kind, 5 Jahre, ohne Kita-Platz."
+    created_dt = factory.LazyFunction(utcnow)

@@ -1,0 +1,1 @@
+"""Cases ("Fälle") and the front-line intake channels that open them."""
