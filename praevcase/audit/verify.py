@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -129,39 +130,35 @@ def read_checkpoints(path: str | os.PathLike[str] | None, key: bytes) -> tuple[d
     return latest, bad
 
 
-def _hashed_column(column: sa.Column) -> sa.ColumnElement:
-    """The column as the verifier reads it: UUIDs as text (``uuid::text`` is ``str(UUID)``, so the
-    canonical bytes are identical and cheaper to build), timestamps as the driver's aware datetimes
-    (canonicalised to UTC by consent.chain); everything else as stored."""
-    if isinstance(column.type, sa.Uuid):
-        return sa.cast(column, sa.String).label(column.name)
-    if column.name == "occurred_dt":
-        return sa.type_coerce(column, sa.DateTime(timezone=True)).label(column.name)
-    return column
-
-
-def _fields_from_row(values: tuple) -> dict[str, Any]:
-    """The same mapping as audit.operations.hashed_fields(row), built in one step from the row tuple."""
-    return dict(zip(HASHED_COLUMNS, values, strict=True))
+_UUID_COLUMNS = frozenset({"tenant_id", "actor_user_id", "actor_agency_id", "family_ref", "consent_id"})
+# UUIDs as text: ``uuid::text`` is ``str(UUID)``, so the canonical bytes are the same and cheaper to build;
+# timestamps stay the driver's aware datetimes (consent.chain canonicalises them to UTC).
+_PG_COLUMNS = ", ".join(f"{c}::text" if c in _UUID_COLUMNS else c for c in HASHED_COLUMNS)
+_PG_SELECT = f"SELECT seq, prev_hash, row_hash, {_PG_COLUMNS} FROM audit_events WHERE chain = %s ORDER BY seq"  # noqa: S608
 
 
 def iter_chain(session: Session, chain: str, *, batch: int = BATCH) -> Iterator[ChainEvent]:
-    """The events of one chain in seq order, streamed with ``yield_per`` (never the whole chain in memory)."""
-    events = AuditEvent.__table__
-    dialect = session.get_bind().dialect.name
-    columns = [_hashed_column(events.c[k]) if dialect == "postgresql" else events.c[k] for k in HASHED_COLUMNS]
-    stmt = (
-        sa.select(events.c.seq, events.c.prev_hash, events.c.row_hash, *columns)
-        .where(events.c.chain == chain)
-        .order_by(events.c.seq)
-        .execution_options(yield_per=batch)
-    )
-    if dialect != "postgresql":  # SQLite hands back naive timestamps: keep the UTC type's conversion
-        for row in session.execute(stmt):
-            yield ChainEvent(row.seq, hashed_fields(row), bytes(row.prev_hash), bytes(row.row_hash))
+    """The events of one chain in seq order, streamed (never the whole chain in memory).
+
+    On PostgreSQL a server-side cursor of the session's own connection fetches *batch* rows per
+    round trip and each row becomes the mapping ``audit.operations.hashed_fields`` builds, in one
+    ``zip`` — the SQLAlchemy row layer would cost as much again as the hashing. Elsewhere the ORM
+    table is read with ``yield_per``.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        with raw.cursor(name=f"audit_verify_{uuid.uuid4().hex[:12]}") as cursor:
+            cursor.itersize = batch
+            cursor.execute(_PG_SELECT, (chain,))
+            for row in cursor:
+                yield ChainEvent(row[0], dict(zip(HASHED_COLUMNS, row[3:], strict=True)), row[1], row[2])
         return
+    events = AuditEvent.__table__
+    stmt = (sa.select(events.c.seq, events.c.prev_hash, events.c.row_hash, *[events.c[k] for k in HASHED_COLUMNS])
+            .where(events.c.chain == chain).order_by(events.c.seq).execution_options(yield_per=batch))
     for row in session.execute(stmt):
-        yield ChainEvent(row[0], _fields_from_row(row[3:]), row[1], row[2])
+        yield ChainEvent(row.seq, hashed_fields(row), bytes(row.prev_hash), bytes(row.row_hash))
 
 
 def _heads(session: Session) -> dict[str, tuple[int, bytes]]:

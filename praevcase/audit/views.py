@@ -60,7 +60,8 @@ def case_numbers(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
 
     if not ids:
         return {}
-    return {r.id: r.case_number for r in db.session.execute(sa.select(Family.id, Family.case_number).where(Family.id.in_(ids)))}
+    rows = db.session.execute(sa.select(Family.id, Family.case_number).where(Family.id.in_(ids)))
+    return {r.id: r.case_number for r in rows}
 
 
 def family_id_for(case_number: str) -> uuid.UUID | None:
@@ -101,7 +102,8 @@ def events():
         agencies=agency_names(), users=user_names({e.actor_user_id for e in rows if e.actor_user_id}),
         cases=case_numbers({e.family_ref for e in rows if e.family_ref}), action_label=action_label,
         action_options=sorted(ACTION_LABELS.items(), key=lambda kv: kv[1]), outcome_labels=OUTCOME_LABELS,
-        roles_text=roles_text, purpose_labels=PURPOSE_LABELS, basis_labels=BASIS_LABELS, query_args={k: v for k, v in request.args.items() if k != "page"},
+        roles_text=roles_text, purpose_labels=PURPOSE_LABELS, basis_labels=BASIS_LABELS,
+        query_args={k: v for k, v in request.args.items() if k != "page"},
     )
 
 

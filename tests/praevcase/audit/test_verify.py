@@ -160,7 +160,8 @@ def test_every_tamper_kind_is_detected(chain, now, checkpoint_file, scorecard):
 
     kinds = {
         "edit": m.test_edited_field_is_found, "delete": m.test_deleted_row_is_found,
-        "swap": m.test_two_swapped_rows_are_found, "insert": m.test_inserted_row_is_found_even_when_correctly_linked_to_its_predecessor,
+        "swap": m.test_two_swapped_rows_are_found,
+        "insert": m.test_inserted_row_is_found_even_when_correctly_linked_to_its_predecessor,
         "tail_cut": m.test_cut_tail_with_head_put_back_is_found_only_against_the_signed_checkpoint,
         "rehash": m.test_superuser_rehash_is_found_only_against_the_signed_checkpoint,
     }

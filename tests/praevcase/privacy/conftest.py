@@ -70,7 +70,7 @@ def web_world(app, now) -> World:
 
     with arrange(app):
         w = make_world(now)
-    return w
+    return w  # noqa: RET504 - returned once the block has committed
 
 
 def make_world(now) -> World:

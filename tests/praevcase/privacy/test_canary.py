@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import glob
 import logging
-import os
 import shutil
 import subprocess
 from datetime import date
 from datetime import timedelta
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -40,13 +38,10 @@ def _pg_dump() -> str:
 
 @pytest.fixture
 def canary_db():
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     server = pg.server_url()
-    name = pg.run_scoped("praevcase_canary")
-    url = pg.fresh_database(server, name)
-    yield url
-    with psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    name = pg.run_scoped("praevcase_canary")  # parallel runs on one server never drop each other's database
+    yield pg.fresh_database(server, name)
+    pg.drop_database(server, name)
 
 
 def _capture_everything(caplog) -> None:
@@ -134,14 +129,15 @@ def test_canaries_appear_neither_in_pg_dump_nor_in_the_logs(canary_db, keyring, 
                 pages += 1
         client = app.test_client()
         login_as(client, app, dpo)
-        assert client.post("/protokoll/kette", data={"csrf_token": get_csrf(client, "/protokoll/kette")}).status_code == 200
+        token = get_csrf(client, "/protokoll/kette")
+        assert client.post("/protokoll/kette", data={"csrf_token": token}).status_code == 200
         with app.app_context():
             from praevcase.audit.models import AuditEvent
 
             events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
-        dump = subprocess.run([_pg_dump(), "--no-owner", "--inserts",
-                               canary_db.replace("postgresql+psycopg://", "postgresql://", 1)],
-                              capture_output=True, check=True).stdout
+        libpq_url = canary_db.replace("postgresql+psycopg://", "postgresql://", 1)
+        command = [_pg_dump(), "--no-owner", "--inserts", libpq_url]
+        dump = subprocess.run(command, capture_output=True, check=True).stdout  # noqa: S603 - our own arguments
     finally:
         with app.app_context():
             db.engine.dispose()

@@ -1,12 +1,10 @@
 """KEK rotation: online while others read, resumable, and no key retired while anything still uses it."""
 from __future__ import annotations
 
-import os
 import threading
 import time
 from datetime import timedelta
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -74,12 +72,10 @@ def test_retire_is_refused_while_a_key_is_referenced(app, tmp_path, web_world):
 
 @pytest.fixture
 def rotation_db():
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     server = pg.server_url()
-    name = pg.run_scoped("praevcase_rotation")
+    name = pg.run_scoped("praevcase_rotation")  # parallel runs on one server never drop each other's database
     yield pg.fresh_database(server, name)
-    with psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg.drop_database(server, name)
 
 
 def _seed(app, now):
