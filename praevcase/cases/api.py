@@ -83,8 +83,9 @@ def _detail(case: Case) -> dict[str, Any]:
     answers = view["answers"]
     if answers:
         obs = answers["observation"]
+        denied = answers["denied"]
         answers = {"category": answers["category"].value, "values": answers["values"],
-                   "denied": answers["denied"].reason if answers["denied"] is not None else None, "observation": _plain(obs),
+                   "denied": denied.reason if denied is not None else None, "observation": _plain(obs),
                    "observation_denied": obs.reason if isinstance(obs, Denied) else None}
     esc = view["escalation"]
     return {**_out(case, view["case_number"]), "team_summary": view["team_summary"], "persons": persons,

@@ -9,7 +9,7 @@ import enum
 from datetime import date
 
 
-class IntakeChannel(str, enum.Enum):
+class IntakeChannel(str, enum.Enum):  # noqa: UP042 - stored by name, like workflows/
     """Where a case came from (practice-brief §3)."""
 
     jobcenter_observation = "jobcenter_observation"
@@ -54,7 +54,7 @@ HEALTH_CHANNELS = frozenset({IntakeChannel.birth_clinic_screening, IntakeChannel
 FOUR_EYES_CHANNELS = frozenset({IntakeChannel.birth_clinic_screening})
 
 
-class Need(str, enum.Enum):
+class Need(str, enum.Enum):  # noqa: UP042
     """Coarse need codes (no free text), used for agendas and aggregates."""
 
     kita_platz = "kita_platz"
@@ -83,7 +83,7 @@ NEED_LABELS = {
 }
 
 
-class AgePhase(str, enum.Enum):
+class AgePhase(str, enum.Enum):  # noqa: UP042
     """The four age phases of the prevention chain (practice-brief §6.3)."""
 
     schwangerschaft_geburt = "schwangerschaft_geburt"
@@ -129,7 +129,8 @@ VACCINATION = {"vollstaendig": "Vollständig", "unvollstaendig": "Unvollständig
 MOTHER_TONGUE = {"altersgerecht": "Altersgerecht", "eingeschraenkt": "Eingeschränkt",
                  "nicht_beurteilbar": "Nicht beurteilbar"}
 EXAM_PARTICIPANTS = {"kinderaerztin": "Kinderärztin/Kinderarzt des Gesundheitsamts",
-                     "kinderkrankenschwester": "Kinderkrankenschwester", "praeventionsmanagerin": "Präventionsmanagerin",
+                     "kinderkrankenschwester": "Kinderkrankenschwester",
+                     "praeventionsmanagerin": "Präventionsmanagerin",
                      "kita_fachkraft": "Kita-Fachkraft", "eltern": "Eltern"}
 SETTINGS = {"zuhause": "Zuhause", "einrichtung": "In der Einrichtung", "klinik": "Klinik", "telefon": "Telefon",
             "buero": "Büro, Sprechstunde", "familienzentrum": "Familienzentrum", "schule": "Schule",

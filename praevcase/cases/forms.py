@@ -23,7 +23,7 @@ def intake_form_data(form: Any, schema: Schema) -> tuple[dict[str, Any], IndexMa
     out: dict[str, Any] = {}
     slots: dict[str, dict[int, dict[str, str]]] = {g: {} for g in GROUPS}
     consent: dict[str, Any] = {}
-    for key in form.keys():
+    for key in form:
         if key == "csrf_token":
             continue
         match = _SLOT.match(key)
@@ -78,7 +78,7 @@ def flat_errors(errors: Any, index: IndexMap | None = None, *, prefix_consent: b
 def consent_page_data(form: Any) -> dict[str, Any]:
     """The consent page uses the same ``consent-…`` fields as the intake, plus ``version``."""
     data: dict[str, Any] = {}
-    for key in form.keys():
+    for key in form:
         if key == "csrf_token":
             continue
         name = key.removeprefix("consent-")

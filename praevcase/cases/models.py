@@ -37,8 +37,8 @@ from praevcase.statemachine import StatefulMixin
 from praevcase.statemachine import state_column
 from praevcase.tenancy import TenantScoped
 from praevcase.tenants.models import agency_fk
-from workflows.case import ClosingReason
 from workflows.case import CaseState
+from workflows.case import ClosingReason
 
 #: The legal basis stored with an escalation (consent.scopes.LegalBasis.child_welfare_8a).
 LEGAL_BASIS_8A = "child_welfare_8a"

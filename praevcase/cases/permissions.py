@@ -1,15 +1,18 @@
 """Who may use the case pages, and who may fire which trigger of the case workflow.
 
-| trigger / action | who (always within the case's tenant) |
-|---|---|
-| submit, confirm_consent, refuse_consent | intake role, of the agency that opened the case |
-| confirm intake (four-eyes, birth clinic) | intake role, same agency, not the person who opened it |
-| withdraw_consent | intake of the opening agency, the coordinator, or the Lotse: a withdrawal must be as easy to record as the consent was to give (Art. 7(3) DSGVO) |
-| put_on_agenda, defer, assign_lotse | coordinator |
-| request_rereview, close | coordinator or the case's Lotse |
-| hand_over_lotse | the case's Lotse, or the coordinator (the Lotse may be absent or have left) |
-| propose escalation (not a trigger) | coordinator or the case's Lotse, with a written justification |
-| escalate | coordinator or the case's Lotse who did *not* write the proposal (four-eyes, § 8a Abs. 1 SGB VIII: risk assessment "im Zusammenwirken mehrerer Fachkräfte") |
+Always within the case's tenant, for active users only:
+
+- submit, confirm_consent, refuse_consent: intake role of the agency that opened the case
+- confirm intake (four-eyes, birth clinic; not a trigger): intake role of the same agency, not
+  the person who opened the case
+- withdraw_consent: intake of the opening agency, the coordinator or the Lotse — a withdrawal must
+  be as easy to record as the consent was to give (Art. 7(3) DSGVO)
+- put_on_agenda, defer, assign_lotse: coordinator
+- request_rereview, close: coordinator or the case's Lotse
+- hand_over_lotse: the case's Lotse, or the coordinator (the Lotse may be absent or have left)
+- propose escalation (not a trigger): coordinator or the case's Lotse, with a written justification
+- escalate: coordinator or the case's Lotse who did *not* write the proposal (four eyes; § 8a
+  Abs. 1 SGB VIII: risk assessment "im Zusammenwirken mehrerer Fachkräfte")
 
 Everything else is refused (deny by default, praevcase.statemachine.may_fire).
 """

@@ -6,7 +6,6 @@ The first holds the row lock (FOR UPDATE) until we see the second one waiting fo
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 

@@ -73,9 +73,10 @@ def make_case(k, state: str, now):
     mother = privacy.add_person(family, role=PersonRole.guardian, given_name="A", family_name="B",
                                 has_custody=True, now=now)
     db.session.flush()
-    privacy.record_consent(family, template=k.template, purposes={Purpose.team_review}, categories={DataCategory.identity},
-                           recipient_agency_ids={k.buero.id}, signatories=[{"person_id": mother.id}],
-                           channel=ConsentChannel.written, actor=k.intake, now=now - timedelta(hours=1))
+    privacy.record_consent(family, template=k.template, purposes={Purpose.team_review},
+                           categories={DataCategory.identity}, recipient_agency_ids={k.buero.id},
+                           signatories=[{"person_id": mother.id}], channel=ConsentChannel.written, actor=k.intake,
+                           now=now - timedelta(hours=1))
     return case
 
 
