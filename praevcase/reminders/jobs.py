@@ -72,11 +72,16 @@ def run_deliver(*, now: datetime, transport: mail.Transport | None = None, limit
     set_scope(db.session, ALL_TENANTS)
     transport = transport or mail.transport()
     sent = handled = 0
+    postgres = db.session.get_bind().dialect.name == "postgresql"
     while limit is None or handled < limit:
-        message = ops.claim_next(now=now)
-        if message is None:
+        if postgres:
+            # losing this commit in a crash means the same e-mail once more (same Message-ID), which
+            # at-least-once delivery allows anyway; not waiting for the WAL flush per e-mail is ~5x faster
+            db.session.execute(sa.text("SET LOCAL synchronous_commit = off"))
+        claimed = ops.claim_next(now=now)
+        if claimed is None:
             break
-        sent += ops.deliver(message, now=now, transport=transport)
+        sent += ops.deliver(*claimed, now=now, transport=transport)
         handled += 1
         db.session.commit()
     db.session.commit()

@@ -17,6 +17,7 @@ from praevcase.transitions.models import ProtocolKind
 from praevcase.transitions.models import U1Protocol
 from praevcase.transitions.models import U2Protocol
 from praevcase.transitions.operations import MODELS
+from praevcase.transitions.operations import RECEIVER_KIND
 
 DELIVERED = {ProtocolKind.u1: U1_DELIVERED, ProtocolKind.u2: U2_DELIVERED}
 
@@ -71,8 +72,7 @@ def school_years(actor: Any) -> list[int]:
 
 
 def schools(kind: ProtocolKind) -> list[Agency]:
-    from praevcase.transitions.operations import RECEIVER_KIND
-
+    """Active schools that can receive protocols of *kind*."""
     return list(db.session.scalars(sa.select(Agency).where(Agency.kind == RECEIVER_KIND[kind], Agency.is_active)
                                    .order_by(Agency.name)))
 

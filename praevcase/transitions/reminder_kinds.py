@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from praevcase.accounts.models import Role
 from praevcase.extensions import db
-from praevcase.privacy.models import Family
+from praevcase.reminders.operations import case_numbers
 from praevcase.reminders.operations import state_is
 from praevcase.reminders.registry import Occasion
 from praevcase.reminders.registry import ReminderKind
@@ -30,6 +30,7 @@ from praevcase.reminders.registry import register_kind
 from praevcase.reminders.windows import Corridor
 from praevcase.reminders.windows import local_date
 from praevcase.transitions.calendar import SchoolCalendar
+from praevcase.transitions.models import U1_BEFORE_HANDOVER
 from praevcase.transitions.models import Handover
 from praevcase.transitions.models import ProtocolKind
 from praevcase.transitions.models import U1Protocol
@@ -57,20 +58,21 @@ def _open_years(ctx: SweepContext, corridor: Any) -> list[int]:
 
 def _by_state_and_year(model: Any, states: tuple[str, ...], corridor: Any, *, ctx: SweepContext,
                        kind: ProtocolKind) -> Iterable[Occasion]:
-    """Occasions for protocols in *states* of the school years whose corridor is open."""
+    """Occasions for protocols in *states* of the school years whose corridor is open (a partial index)."""
     years = _open_years(ctx, corridor)
     if not years:
         return
     rows = db.session.execute(
-        sa.select(model.id, model.family_id, model.author_agency_id, model.school_year, Family.case_number)
-        .join(Family, Family.id == model.family_id)
-        .where(model.tenant_id == ctx.tenant_id, state_is(model.state, *states), model.school_year.in_(years),
-               Family.erased_dt.is_(None)))
-    for protocol_id, family_id, agency_id, year, case_number in rows:
+        sa.select(model.id, model.family_id, model.author_agency_id, model.school_year)
+        .where(model.tenant_id == ctx.tenant_id, state_is(model.state, *states), model.school_year.in_(years))).all()
+    numbers = case_numbers(r.family_id for r in rows)
+    for protocol_id, family_id, agency_id, year in rows:
+        if family_id not in numbers:
+            continue  # erased
         window: Corridor = corridor(year)
         yield Occasion(subject_type=f"{kind.value}_protocol", subject_id=protocol_id, occurrence=str(year),
-                       opens_dt=window.opens, due_dt=window.due, case_number=case_number, family_id=family_id,
-                       link_path=protocol_path(kind, protocol_id), agency_id=agency_id,
+                       opens_dt=window.opens, due_dt=window.due, case_number=numbers[family_id],
+                       family_id=family_id, link_path=protocol_path(kind, protocol_id), agency_id=agency_id,
                        params={"school_year": _school_year(year)})
 
 
@@ -78,12 +80,13 @@ def _still(model: Any, states: tuple[str, ...], corridor: Any):
     """Validity: the protocol is still in *states*, in the reminder's school year, inside the corridor."""
 
     def check(ctx: SweepContext, reminders: Sequence[Any]) -> set[uuid.UUID]:
-        rows = dict(db.session.execute(
-            sa.select(model.id, model.school_year).join(Family, Family.id == model.family_id)
-            .where(model.id.in_({r.subject_id for r in reminders}), state_is(model.state, *states),
-                   Family.erased_dt.is_(None))).all())
-        return {r.id for r in reminders if r.subject_id in rows and str(rows[r.subject_id]) == r.occurrence
-                and corridor(ctx)(rows[r.subject_id]).contains(ctx.now)}
+        rows = db.session.execute(
+            sa.select(model.id, model.school_year, model.family_id)
+            .where(model.id.in_({r.subject_id for r in reminders}), state_is(model.state, *states))).all()
+        numbers = case_numbers(r.family_id for r in rows)
+        years = {pid: year for pid, year, family_id in rows if family_id in numbers}
+        return {r.id for r in reminders if r.subject_id in years and str(years[r.subject_id]) == r.occurrence
+                and corridor(ctx)(years[r.subject_id]).contains(ctx.now)}
 
     return check
 
@@ -93,7 +96,7 @@ def _calendar_corridor(method: str):
     return lambda ctx: (lambda year: getattr(SchoolCalendar.of(ctx.settings), method)(year, ctx.reminders))
 
 
-U1_BEFORE = ("draft", "ready", "deferred")
+U1_BEFORE = tuple(s.value for s in U1_BEFORE_HANDOVER)
 _u1_handover = _calendar_corridor("u1_handover")
 _u1_follow_up = _calendar_corridor("u1_follow_up")
 _u2_issue = _calendar_corridor("u2_issue")
@@ -134,17 +137,17 @@ def _not_received_due(ctx: SweepContext) -> Iterable[Occasion]:
     for kind, model in ((ProtocolKind.u1, U1Protocol), (ProtocolKind.u2, U2Protocol)):
         fk = getattr(Handover, f"{kind.value}_protocol_id")
         rows = db.session.execute(
-            sa.select(Handover.id, Handover.handed_over_dt, Handover.to_agency_id, model.id, model.family_id,
-                      Family.case_number)
+            sa.select(Handover.id, Handover.handed_over_dt, Handover.to_agency_id, model.id, model.family_id)
             .join(model, sa.and_(model.id == fk, model.current_handover_id == Handover.id))
-            .join(Family, Family.id == model.family_id)
             .where(Handover.tenant_id == ctx.tenant_id, Handover.received_dt.is_(None),
-                   Handover.handed_over_dt <= ctx.now - days, state_is(model.state, "handed_over"),
-                   Family.erased_dt.is_(None)))
-        for handover_id, handed_over_dt, to_agency, protocol_id, family_id, case_number in rows:
+                   Handover.handed_over_dt <= ctx.now - days, state_is(model.state, "handed_over"))).all()
+        numbers = case_numbers(r.family_id for r in rows)
+        for handover_id, handed_over_dt, to_agency, protocol_id, family_id in rows:
+            if family_id not in numbers:
+                continue
             yield Occasion(subject_type=f"{kind.value}_protocol", subject_id=protocol_id,
                            occurrence=str(handover_id), opens_dt=handed_over_dt + days,
-                           due_dt=handed_over_dt + 2 * days, case_number=case_number, family_id=family_id,
+                           due_dt=handed_over_dt + 2 * days, case_number=numbers[family_id], family_id=family_id,
                            link_path=protocol_path(kind, protocol_id), agency_id=to_agency,
                            params={"kind": "Ü1" if kind is ProtocolKind.u1 else "Ü2",
                                    "handed_over": local_date(handed_over_dt).strftime("%d.%m.%Y")})
@@ -155,12 +158,13 @@ def _not_received_valid(ctx: SweepContext, reminders: Sequence[Any]) -> set[uuid
     pending = set(db.session.scalars(
         sa.select(Handover.id).where(Handover.id.in_({uuid.UUID(r.occurrence) for r in reminders}),
                                      Handover.received_dt.is_(None))))
-    current = {}
+    current: dict[uuid.UUID, uuid.UUID] = {}
     for model in (U1Protocol, U2Protocol):
-        current.update(db.session.execute(
-            sa.select(model.id, model.current_handover_id).join(Family, Family.id == model.family_id)
-            .where(model.id.in_({r.subject_id for r in reminders}), state_is(model.state, "handed_over"),
-                   Family.erased_dt.is_(None))).all())
+        rows = db.session.execute(
+            sa.select(model.id, model.current_handover_id, model.family_id)
+            .where(model.id.in_({r.subject_id for r in reminders}), state_is(model.state, "handed_over"))).all()
+        numbers = case_numbers(r.family_id for r in rows)
+        current.update({pid: handover for pid, handover, family_id in rows if family_id in numbers})
     return {r.id for r in reminders
             if uuid.UUID(r.occurrence) in pending and current.get(r.subject_id) == uuid.UUID(r.occurrence)}
 

@@ -122,9 +122,10 @@ def new(segment: str):
 
 
 def _actions(protocol: Any, now: datetime) -> tuple[list[str], dict[str, bool]]:
+    """Plain buttons (state, guards and permission checked) and the triggers that need a form first."""
     workflow = WORKFLOWS[protocol.workflow_name]
     buttons = [t for t in permitted_triggers(workflow, protocol, actor=g.user, now=now) if t not in WITH_FORM]
-    forms = {t: t in workflow.triggers and any(e.trigger == t and e.source is protocol.state for e in workflow.edges)
+    forms = {t: t in workflow.triggers and workflow.edge(protocol.state, t) is not None
              and may_fire(g.user, workflow.name, t, protocol) for t in WITH_FORM}
     return buttons, forms
 

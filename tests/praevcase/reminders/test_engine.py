@@ -199,3 +199,13 @@ def test_done_is_not_reminded_again(world, now):
     assert _sweep(world, now + timedelta(days=1)).created == 0
     with pytest.raises(Exception):  # noqa: B017 - someone else's reminder
         ops.mark_done(r, actor=world.gs_staff, now=now)
+
+
+def test_an_email_to_a_deactivated_account_is_not_sent(world, now):
+    _expiring(world, now)
+    _sweep(world, now)
+    world.kita_staff.is_active = False
+    db.session.flush()
+    transport = Memory()
+    assert run_deliver(now=now, transport=transport) == 0
+    assert transport.sent == [] and _rows(OutboxMessage)[0].state is OutboxState.cancelled

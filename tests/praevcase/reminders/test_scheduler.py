@@ -1,7 +1,7 @@
 """Exactly once under concurrency (SC-12): four sweepers at once, and a scheduler leader killed mid-life.
 
 These tests need committed data seen by several connections and processes, so they run on a
-database of their own (``praevcase_sched_<worker>``), migrated to head, instead of the rolled-back
+database of their own (``praevcase_sched_<run>_<worker>``), migrated to head, instead of the rolled-back
 test transaction.
 """
 from __future__ import annotations
@@ -18,7 +18,6 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -57,17 +56,16 @@ def committed(keyring):
 
     from praevcase import create_app
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"praevcase_sched_{worker}"
-    url = pg.fresh_database(pg.server_url(), name)
+    server = pg.server_url()
+    name = pg.run_scoped("praevcase_sched")  # praevcase_sched_<run>_<worker>
+    url = pg.fresh_database(server, name)
     app = create_app(_config(url, keyring))
     with app.app_context():
         upgrade()
     yield app, url
     with app.app_context():
         db.engine.dispose()
-    with psycopg.connect(pg._libpq(url).rpartition("/")[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg.drop_database(server, name)
 
 
 def _u1_protocols_due(app, count: int, now: datetime):

@@ -10,11 +10,10 @@ import pytest
 
 from praevcase.accounts.models import Role
 from praevcase.privacy.models import ConsentChannel
-from praevcase.privacy.models import Person
-from praevcase.privacy.models import PersonRole
 from praevcase.tenancy import set_scope
 from praevcase.tenants.models import AgencyKind
 from praevcase.transitions import operations as ops
+from praevcase.transitions.content import content_schema
 from praevcase.transitions.models import ProtocolKind
 from tests.factories import AgencyFactory
 from tests.factories import TenantFactory
@@ -105,16 +104,12 @@ def new_protocol(world: World, kind: ProtocolKind, now, *, birth: date = date(20
 def save(protocol, actor, now, form: dict | None = None):
     template = ops.current_template(protocol.tenant_id, protocol.kind, now=now)
     data = dict(form or (U1_FORM if protocol.kind is ProtocolKind.u1 else U2_FORM))
-    schema = __import__("praevcase.transitions.content", fromlist=["content_schema"]).content_schema(
-        protocol.kind, template)
-    return ops.save_content(protocol, schema.load(data), template=template, actor=actor, now=now)
+    return ops.save_content(protocol, content_schema(protocol.kind, template).load(data), template=template,
+                            actor=actor, now=now)
 
 
 def consent_for(protocol, school: Any, actor: Any, now, *, valid_days: int | None = None):
-    from praevcase.extensions import db
-
-    guardians = [p.id for p in db.session.query(Person).filter_by(family_id=protocol.family_id,
-                                                                    role=PersonRole.guardian)]
+    guardians = [p.id for p in ops.guardians(protocol)]
     return ops.record_handover_consent(
         protocol, recipient_agency_id=school.id, signatory_ids=guardians, channel=ConsentChannel.written,
         valid_until=now + timedelta(days=valid_days) if valid_days else None, actor=actor, now=now)
