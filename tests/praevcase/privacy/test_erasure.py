@@ -214,3 +214,23 @@ def test_reapply_erasures_command(app, web_world, now, tombstone_file):
     assert result.exit_code == 0 and "Erneut gelöscht: 1" in result.output
     with arrange(app):
         assert db.session.get(Family, web_world.family.id).erased_dt is not None
+
+
+def test_encrypted_tables_that_no_erasure_reaches_are_named(world, now):
+    from praevcase.privacy.vault import FIELD_CATEGORIES
+    from praevcase.privacy.vault import register_fields
+
+    register_fields("tenants", {"probe": DataCategory.case_notes})  # a table without family_id
+    try:
+        assert "tenants" in erasure.uncovered_tables()
+        assert "persons" not in erasure.uncovered_tables() and "consent_records" not in erasure.uncovered_tables()
+
+        @erasure.register_erasure_hook(covers=("tenants",))
+        def probe_hook(family, at):
+            return 0
+
+        assert "tenants" not in erasure.uncovered_tables()
+        erasure.ERASURE_HOOKS.remove(probe_hook)
+        erasure.ERASURE_COVERED.discard("tenants")
+    finally:
+        del FIELD_CATEGORIES[("tenants", "probe")]
