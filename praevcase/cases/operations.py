@@ -24,6 +24,7 @@ from praevcase.audit.operations import record
 from praevcase.cases import catalogue as cat
 from praevcase.cases import permissions as perms
 from praevcase.cases.models import LEGAL_BASIS_8A
+from praevcase.cases.models import active_team_consent
 from praevcase.cases.models import Case
 from praevcase.cases.models import CaseIntake
 from praevcase.cases.queries import can_see
@@ -336,3 +337,25 @@ def _withdraw_team_consents(case: Case, *, via: str, actor: Any, now: datetime) 
     for rec in records:
         if Purpose.team_review.value in rec.purposes:
             privacy.withdraw_consent(rec, via=via, actor=actor, now=now)
+
+
+@privacy.on_withdrawal
+def _close_cases_after_withdrawal(rec: ConsentRecord, *, actor: Any, now: datetime) -> None:
+    """No active consent for the team any more: the family's open cases close (reason: withdrawn).
+
+    The parents decided; whoever recorded the withdrawal (any agency, any channel) need not also
+    hold the case permission, so the transition runs without the per-trigger check — it is still
+    recorded with that actor in history and audit.
+    """
+    if Purpose.team_review.value not in rec.purposes:
+        return
+    if active_team_consent(rec.family_id, now) is not None:
+        return  # another consent still covers the team
+    open_cases = db.session.scalars(
+        sa.select(Case).where(Case.family_id == rec.family_id, Case.state.in_(
+            [s for s in CaseState if s not in (CaseState.closed, CaseState.escalated)]))
+        .with_for_update()
+    ).all()
+    for case in open_cases:
+        fire_case(case, "withdraw_consent", actor=actor, now=now, withdrawn_via=rec.withdrawn_via,
+                  check_permission=False)

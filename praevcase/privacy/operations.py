@@ -184,7 +184,21 @@ def withdraw_consent(rec: ConsentRecord, *, via: str, actor: Any, now: datetime,
     record(db.session, "consent.withdraw", now=now, actor=actor, object_type="consent", object_id=rec.id,
            family_ref=rec.family_id, consent_id=rec.id, details={"via": via})
     forget_grants()
+    for hook in WITHDRAWAL_HOOKS:
+        hook(rec, actor=actor, now=now)
     return rec
+
+
+#: Called after a withdrawal was recorded, in the same transaction: ``fn(rec, *, actor, now)``.
+#: Features react here (cases close when the team may no longer see them).
+WITHDRAWAL_HOOKS: list[Any] = []
+
+
+def on_withdrawal(fn: Any) -> Any:
+    """Register a reaction to a withdrawn consent (see WITHDRAWAL_HOOKS)."""
+    if fn not in WITHDRAWAL_HOOKS:
+        WITHDRAWAL_HOOKS.append(fn)
+    return fn
 
 
 def supersede_consent(rec: ConsentRecord, *, by: ConsentRecord, actor: Any, now: datetime) -> None:
