@@ -32,6 +32,9 @@ from praevcase.database import IdMixin
 from praevcase.extensions import db
 from praevcase.privacy import vault
 from praevcase.privacy.erasure import register_erasure_hook
+from praevcase.privacy.retention import months_before
+from praevcase.privacy.retention import register_retention_hold
+from praevcase.privacy.retention import register_retention_rule
 from praevcase.privacy.models import Family
 from praevcase.statemachine import StatefulMixin
 from praevcase.statemachine import state_column
@@ -210,3 +213,28 @@ def _erase_case_content(family: Family, now: datetime) -> int:
         if isinstance(obj, Case | CaseIntake):
             db.session.expire(obj)
     return done.rowcount + blanked.rowcount
+
+
+_ENDED_STATES = ("closed", "escalated")
+
+
+def _case_ended_long_ago(tenant_id: uuid.UUID, retention: dict[str, Any], now: datetime) -> sa.Select:
+    """Retention rule: every case of the family ended (closed or handed over under § 8a)
+    more than closed_case_months ago."""
+    cutoff = months_before(now, retention["closed_case_months"])
+    ended_at = sa.func.coalesce(Case.closed_dt, Case.escalated_dt)
+    recent_or_open = (sa.select(Case.id).where(Case.family_id == Family.id)
+                      .where(sa.or_(Case.state.not_in(_ENDED_STATES), ended_at > cutoff)).correlate(Family))
+    any_case = sa.select(Case.id).where(Case.family_id == Family.id).correlate(Family)
+    return sa.select(Family.id).where(Family.tenant_id == tenant_id, sa.exists(any_case),
+                                      ~sa.exists(recent_or_open))
+
+
+def _case_still_open(tenant_id: uuid.UUID, retention: dict[str, Any], now: datetime) -> sa.Select:
+    """Retention hold: a family with an open case is never erased by a deadline."""
+    return (sa.select(Case.family_id).where(Case.tenant_id == tenant_id, Case.state.not_in(_ENDED_STATES))
+            .distinct())
+
+
+register_retention_rule("case_ended", _case_ended_long_ago)
+register_retention_hold("case_open", _case_still_open)
