@@ -1,0 +1,57 @@
+"""Denominators of the reach rates, entered per programme and period (no personal data)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from praevcase.database import CreatedMixin
+from praevcase.database import IdMixin
+from praevcase.extensions import db
+from praevcase.tenancy import TenantScoped
+
+#: Kinds of external reference numbers (Bezugsgrößen) and their German labels
+DENOMINATOR_KINDS = {
+    "births": "Geburten",
+    "first_time_parents": "Erstgebärende / Erst-Eltern",
+    "kita_entrants": "Neue Kita-Kinder",
+    "school_entrants": "Schulanfängerinnen und Schulanfänger",
+    "other": "Sonstige Bezugsgröße",
+}
+#: 0 = the whole calendar year, 1 and 2 = half-years
+HALF_LABELS = {0: "ganzes Jahr", 1: "1. Halbjahr", 2: "2. Halbjahr"}
+
+
+class ReachDenominator(IdMixin, CreatedMixin, TenantScoped, db.Model):
+    """How many families a programme could reach in a period (births, new Kita children, …).
+
+    The reach rate of a programme is the number of its intakes in the period divided by this
+    number, for the whole municipality (``sozialraum`` = "") or one Sozialraum.
+    """
+
+    __tablename__ = "reach_denominators"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "programme", "kind", "year", "half", "sozialraum",
+                            name="uq_reach_denominators_period"),
+        sa.CheckConstraint("value > 0", name="value_positive"),
+        sa.CheckConstraint("half IN (0, 1, 2)", name="half_valid"),
+    )
+
+    #: Intake programme: a praevcase.cases.catalogue.IntakeChannel code
+    programme: Mapped[str] = mapped_column(sa.String(40))
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    year: Mapped[int] = mapped_column()
+    half: Mapped[int] = mapped_column(default=0)
+    #: "" = the whole municipality
+    sozialraum: Mapped[str] = mapped_column(sa.String(100), default="")
+    value: Mapped[int] = mapped_column()
+    #: Where the number comes from, e.g. "IT.NRW Geburtenstatistik 2025"
+    source_note: Mapped[str | None] = mapped_column(sa.String(200))
+    updated_by_id: Mapped[uuid.UUID] = mapped_column()
+    updated_dt: Mapped[datetime] = mapped_column()
+
+    def __repr__(self) -> str:
+        return f"<ReachDenominator {self.programme} {self.year}/{self.half}>"
