@@ -1,4 +1,7 @@
-"""Base schema: unknown fields are refused, messages are German (shared by forms and API)."""
+"""Base schema: unknown fields are refused, messages are German (shared by forms and API).
+
+The messages are msgids (``N_``): form pages show them translated (the ``translate`` filter).
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -7,23 +10,27 @@ from marshmallow import RAISE
 from marshmallow import Schema
 from marshmallow import fields
 
+from praevcase.i18n import N_
+
 _FIELD_MESSAGES: dict[type, dict[str, str]] = {
     fields.Field: {
-        "required": "Dieses Feld ist ein Pflichtfeld.",
-        "null": "Dieses Feld darf nicht leer sein.",
-        "validator_failed": "Ungültiger Wert.",
+        "required": N_("Dieses Feld ist ein Pflichtfeld."),
+        "null": N_("Dieses Feld darf nicht leer sein."),
+        "validator_failed": N_("Ungültiger Wert."),
     },
-    fields.String: {"invalid": "Bitte einen Text angeben.", "invalid_utf8": "Ungültiger Text."},
-    fields.Integer: {"invalid": "Bitte eine ganze Zahl angeben.", "too_large": "Die Zahl ist zu groß."},
-    fields.Float: {"invalid": "Bitte eine Zahl angeben.", "special": "Bitte eine Zahl angeben."},
-    fields.Boolean: {"invalid": "Bitte ja oder nein angeben."},
-    fields.Date: {"invalid": "Bitte ein gültiges Datum angeben.", "format": "Bitte ein gültiges Datum angeben."},
-    fields.DateTime: {"invalid": "Bitte einen gültigen Zeitpunkt angeben.", "format": "Bitte einen gültigen Zeitpunkt angeben."},
-    fields.Email: {"invalid": "Bitte eine gültige E-Mail-Adresse angeben."},
-    fields.UUID: {"invalid_uuid": "Ungültige Kennung."},
-    fields.List: {"invalid": "Bitte eine Liste angeben."},
-    fields.Nested: {"type": "Ungültige Angabe."},
-    fields.Enum: {"unknown": "Bitte einen der angebotenen Werte wählen."},
+    fields.String: {"invalid": N_("Bitte einen Text angeben."), "invalid_utf8": N_("Ungültiger Text.")},
+    fields.Integer: {"invalid": N_("Bitte eine ganze Zahl angeben."), "too_large": N_("Die Zahl ist zu groß.")},
+    fields.Float: {"invalid": N_("Bitte eine Zahl angeben."), "special": N_("Bitte eine Zahl angeben.")},
+    fields.Boolean: {"invalid": N_("Bitte ja oder nein angeben.")},
+    fields.Date: {"invalid": N_("Bitte ein gültiges Datum angeben."),
+                  "format": N_("Bitte ein gültiges Datum angeben.")},
+    fields.DateTime: {"invalid": N_("Bitte einen gültigen Zeitpunkt angeben."),
+                      "format": N_("Bitte einen gültigen Zeitpunkt angeben.")},
+    fields.Email: {"invalid": N_("Bitte eine gültige E-Mail-Adresse angeben.")},
+    fields.UUID: {"invalid_uuid": N_("Ungültige Kennung.")},
+    fields.List: {"invalid": N_("Bitte eine Liste angeben.")},
+    fields.Nested: {"type": N_("Ungültige Angabe.")},
+    fields.Enum: {"unknown": N_("Bitte einen der angebotenen Werte wählen.")},
 }
 
 
@@ -34,8 +41,8 @@ class BaseSchema(Schema):
         unknown = RAISE
 
     error_messages = {
-        "unknown": "Unbekanntes Feld.",
-        "type": "Ungültige Eingabedaten.",
+        "unknown": N_("Unbekanntes Feld."),
+        "type": N_("Ungültige Eingabedaten."),
     }
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:

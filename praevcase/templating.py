@@ -10,6 +10,7 @@ from flask import g
 from flask import url_for
 from flask_babel import format_datetime
 from flask_babel import get_locale
+from flask_babel import gettext
 
 from praevcase.accounts.models import Role
 from praevcase.permissions import can
@@ -29,16 +30,18 @@ START_LINKS: dict[Role, list[Link]] = {role: [] for role in Role}
 
 
 def add_nav(endpoint: str, label: str, permission: str) -> None:
+    """*label* is German and a msgid (babel.cfg extracts add_nav's 2nd argument); shown translated."""
     NAV_ITEMS.append(Link(endpoint, label, permission))
 
 
 def add_start_link(role: Role, endpoint: str, label: str, permission: str) -> None:
+    """*label* is German and a msgid (babel.cfg extracts add_start_link's 3rd argument)."""
     START_LINKS[role].append(Link(endpoint, label, permission))
 
 
 def _resolve(links: list[Link]) -> list[dict[str, str]]:
     user = g.get("user")
-    return [{"url": url_for(x.endpoint), "label": x.label} for x in links if can(user, x.permission)]
+    return [{"url": url_for(x.endpoint), "label": gettext(x.label)} for x in links if can(user, x.permission)]
 
 
 def register(app: Flask) -> None:
@@ -55,6 +58,11 @@ def register(app: Flask) -> None:
         if isinstance(value, datetime):
             return format_datetime(value, fmt)
         return value.strftime("%d.%m.%Y")
+
+    @app.template_filter("translate")
+    def _translate(value: Any) -> Any:
+        """A German message that comes as data (form errors, labels marked with N_) in the user's locale."""
+        return gettext(value) if isinstance(value, str) else value
 
     @app.template_filter("role_option")
     def _role_option(value: str, labels: dict) -> tuple[str, str]:

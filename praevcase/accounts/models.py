@@ -13,6 +13,7 @@ from sqlalchemy.orm import relationship
 from praevcase.database import CreatedMixin
 from praevcase.database import IdMixin
 from praevcase.extensions import db
+from praevcase.i18n import N_
 from praevcase.tenancy import TenantScoped
 from praevcase.tenants.models import Agency
 from praevcase.tenants.models import Tenant
@@ -31,14 +32,15 @@ class Role(str, enum.Enum):
     statistics = "statistics"
 
 
+#: German labels (CLI, reports); pages show ``praevcase.i18n.translated(ROLE_LABELS)``.
 ROLE_LABELS = {
-    Role.intake: "Erstkontakt (Erfassung)",
-    Role.team_member: "Präventionskraft",
-    Role.coordinator: "Koordination (Präventionsbüro)",
-    Role.school_staff: "Kita / Schule",
-    Role.dpo: "Datenschutz",
-    Role.admin: "Administration",
-    Role.statistics: "Statistik / Planung",
+    Role.intake: N_("Erstkontakt (Erfassung)"),
+    Role.team_member: N_("Präventionskraft"),
+    Role.coordinator: N_("Koordination (Präventionsbüro)"),
+    Role.school_staff: N_("Kita / Schule"),
+    Role.dpo: N_("Datenschutz"),
+    Role.admin: N_("Administration"),
+    Role.statistics: N_("Statistik / Planung"),
 }
 
 

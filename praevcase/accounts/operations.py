@@ -30,6 +30,8 @@ from praevcase.errors import Conflict
 from praevcase.errors import InvalidInput
 from praevcase.errors import Throttled
 from praevcase.extensions import db
+from praevcase.i18n import LOCALES
+from praevcase.i18n import N_
 from praevcase.keys import open_tenant_secret
 from praevcase.keys import seal_tenant_secret
 from praevcase.tenancy import ALL_TENANTS
@@ -143,7 +145,7 @@ def verify_totp(user: User, code: str, *, now: datetime, remote_addr: str | None
 def confirm_totp(user: User, code: str, *, now: datetime) -> list[str]:
     """Finish enrolment with a first valid code; returns fresh recovery codes (shown once)."""
     if not verify_totp(user, code, now=now):
-        raise InvalidInput(errors={"code": ["Der Code ist nicht gültig. Bitte den aktuellen Code eingeben."]})
+        raise InvalidInput(errors={"code": [N_("Der Code ist nicht gültig. Bitte den aktuellen Code eingeben.")]})
     user.totp_confirmed_dt = now
     record(db.session, "auth.second_factor.enrol", now=now, actor=user)
     return new_recovery_codes(user, now=now)
@@ -243,11 +245,11 @@ def create_user(*, tenant: Tenant, agency: Agency, email: str, display_name: str
     if problems:
         raise InvalidInput(errors={"password": problems})
     if agency.tenant_id != tenant.id:
-        raise InvalidInput(errors={"agency_id": ["Unbekannte Stelle."]})
+        raise InvalidInput(errors={"agency_id": [N_("Unbekannte Stelle.")]})
     with scoped(db.session, ALL_TENANTS):
         taken = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == email))
     if taken:
-        raise InvalidInput(errors={"email": ["Diese E-Mail-Adresse ist bereits vergeben."]})
+        raise InvalidInput(errors={"email": [N_("Diese E-Mail-Adresse ist bereits vergeben.")]})
     user = User(id=new_id(), tenant_id=tenant.id, agency_id=agency.id, email=email,
                 display_name=display_name, password_hash=hash_password(password), created_dt=now,
                 password_changed_dt=now)
@@ -263,7 +265,7 @@ def update_user(user: User, *, display_name: str, agency: Agency, roles: set[Rol
                 now: datetime) -> User:
     """Change name, agency and roles; an admin cannot remove their own admin role."""
     if user.id == actor.id and Role.admin not in roles:
-        raise InvalidInput(errors={"roles": ["Sie können sich die Administration nicht selbst entziehen."]})
+        raise InvalidInput(errors={"roles": [N_("Sie können sich die Administration nicht selbst entziehen.")]})
     old_roles = user.roles
     user.display_name = display_name
     user.agency_id = agency.id
@@ -280,7 +282,7 @@ def update_user(user: User, *, display_name: str, agency: Agency, roles: set[Rol
 def set_user_active(user: User, active: bool, *, actor: User, now: datetime) -> None:
     """Disable (ending every session at once) or re-enable an account."""
     if user.id == actor.id and not active:
-        raise InvalidInput(errors={"is_active": ["Sie können Ihr eigenes Konto nicht sperren."]})
+        raise InvalidInput(errors={"is_active": [N_("Sie können Ihr eigenes Konto nicht sperren.")]})
     user.is_active = active
     user.disabled_dt = None if active else now
     if not active:
@@ -303,7 +305,7 @@ def reset_second_factor(user: User, *, actor: User, now: datetime) -> None:
 def change_password(user: User, *, current: str, new: str, now: datetime) -> None:
     """Change one's own password; other sessions end."""
     if not verify_password(user.password_hash, current):
-        raise InvalidInput(errors={"current_password": ["Das bisherige Passwort stimmt nicht."]})
+        raise InvalidInput(errors={"current_password": [N_("Das bisherige Passwort stimmt nicht.")]})
     problems = password_problems(new, email=user.email)
     if problems:
         raise InvalidInput(errors={"new_password": problems})
@@ -328,3 +330,14 @@ def set_password_by_admin(user: User, *, new: str, actor: User, now: datetime) -
     user.password_changed_dt = now
     end_all_sessions(user, now=now, reason="password_changed")
     record(db.session, "admin.user.set_password", now=now, actor=actor, object_type="user", object_id=user.id)
+
+
+def set_locale(user: User, locale: str, *, actor: User, now: datetime) -> None:
+    """Choose the language of the pages for *user* ("de" or "en"; German is the default)."""
+    if locale not in LOCALES:
+        raise InvalidInput(errors={"locale": [N_("Bitte eine der angebotenen Sprachen wählen.")]})
+    previous = user.locale
+    user.locale = locale
+    db.session.flush()
+    record(db.session, "account.locale", now=now, actor=actor, object_type="user", object_id=user.id,
+           details={"from": previous, "to": locale})

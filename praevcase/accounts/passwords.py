@@ -7,6 +7,8 @@ from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from flask import current_app
 
+from praevcase.i18n import N_
+
 #: RFC 9106 low-memory profile (argon2-cffi default): t=3, m=64 MiB, p=4 — above OWASP's minimum
 PRODUCTION_PARAMS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
 #: OWASP's minimum (t=2, m=19 MiB, p=1), the floor no configuration may go below outside tests
@@ -71,8 +73,8 @@ def password_problems(password: str, *, email: str = "") -> list[str]:
         problems.append(f"Das Passwort darf höchstens {MAX_LENGTH} Zeichen lang sein.")
     lowered = password.lower()
     if lowered in COMMON or len(set(lowered)) < 4:
-        problems.append("Dieses Passwort ist zu leicht zu erraten.")
+        problems.append(N_("Dieses Passwort ist zu leicht zu erraten."))
     local = email.split("@", 1)[0].lower()
     if local and len(local) >= 4 and local in lowered:
-        problems.append("Das Passwort darf die E-Mail-Adresse nicht enthalten.")
+        problems.append(N_("Das Passwort darf die E-Mail-Adresse nicht enthalten."))
     return problems

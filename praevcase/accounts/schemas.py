@@ -5,6 +5,8 @@ from marshmallow import fields
 from marshmallow import validate
 
 from praevcase.accounts.models import Role
+from praevcase.i18n import LOCALES
+from praevcase.i18n import N_
 from praevcase.schemas import BaseSchema
 from praevcase.tenants.models import AgencyKind
 
@@ -31,6 +33,11 @@ class PasswordChangeIn(BaseSchema):
 class TokenCreateIn(BaseSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     scopes = fields.List(fields.Enum(Role), required=True, validate=validate.Length(min=1))
+
+
+class LocaleIn(BaseSchema):
+    locale = fields.String(required=True, validate=validate.OneOf(
+        tuple(LOCALES), error=N_("Bitte eine der angebotenen Sprachen wählen.")))
 
 
 class AgencyRefOut(BaseSchema):

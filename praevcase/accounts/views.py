@@ -16,6 +16,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
 from flask_login import login_user
 from flask_login import logout_user
 
@@ -25,6 +26,7 @@ from praevcase.accounts.models import ROLE_LABELS
 from praevcase.accounts.models import ApiToken
 from praevcase.accounts.models import User
 from praevcase.accounts.schemas import CodeIn
+from praevcase.accounts.schemas import LocaleIn
 from praevcase.accounts.schemas import LoginIn
 from praevcase.accounts.schemas import PasswordChangeIn
 from praevcase.accounts.schemas import RecoveryIn
@@ -35,6 +37,8 @@ from praevcase.errors import NotFound
 from praevcase.extensions import db
 from praevcase.extensions import login_manager
 from praevcase.forms import load_form
+from praevcase.i18n import LOCALES
+from praevcase.i18n import translated
 from praevcase.permissions import AUTHENTICATED
 from praevcase.permissions import PUBLIC
 from praevcase.permissions import requires
@@ -171,7 +175,7 @@ def logout():
 @bp.route("/")
 @requires(AUTHENTICATED)
 def home():
-    return render_template("accounts/home.html", role_labels=ROLE_LABELS)
+    return render_template("accounts/home.html", role_labels=translated(ROLE_LABELS))
 
 
 @bp.route("/konto", methods=["GET"])
@@ -180,13 +184,27 @@ def account():
     user_tokens = db.session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == g.user.id).order_by(ApiToken.created_dt.desc())
     ).all()
-    return render_template("accounts/account.html", tokens=user_tokens, role_labels=ROLE_LABELS)
+    return render_template("accounts/account.html", tokens=user_tokens, **_account_context())
+
+
+def _account_context() -> dict:
+    return {"role_labels": translated(ROLE_LABELS), "locales": list(LOCALES.items())}
+
+
+@bp.route("/konto/sprache", methods=["POST"])
+@requires(AUTHENTICATED)
+def change_locale():
+    data = load_form(LocaleIn(), template="accounts/account.html", tokens=[], **_account_context())
+    ops.set_locale(g.user, data["locale"], actor=g.user, now=utcnow())
+    refresh_locale()  # this request already chose the old language; the message is in the new one
+    flash(_("Die Sprache wurde gespeichert."), "success")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.route("/konto/passwort", methods=["POST"])
 @requires(AUTHENTICATED)
 def change_password():
-    data = load_form(PasswordChangeIn(), template="accounts/account.html", tokens=[], role_labels=ROLE_LABELS)
+    data = load_form(PasswordChangeIn(), template="accounts/account.html", tokens=[], **_account_context())
     ops.change_password(g.user, current=data["current_password"], new=data["new_password"], now=utcnow())
     flash(_("Ihr Passwort wurde geändert. Andere Sitzungen wurden beendet."), "success")
     return redirect(url_for("accounts.account"))
@@ -195,7 +213,7 @@ def change_password():
 @bp.route("/konto/tokens", methods=["POST"])
 @requires(AUTHENTICATED)
 def create_token():
-    data = load_form(TokenCreateIn(), template="accounts/account.html", tokens=[], role_labels=ROLE_LABELS)
+    data = load_form(TokenCreateIn(), template="accounts/account.html", tokens=[], **_account_context())
     token, plaintext = tokens.create_token(g.user, name=data["name"], scopes=set(data["scopes"]), now=utcnow())
     return render_template("accounts/token_created.html", token=token, plaintext=plaintext)
 

@@ -5,6 +5,7 @@ from marshmallow import fields
 from marshmallow import validate
 
 from praevcase.accounts.models import Role
+from praevcase.i18n import N_
 from praevcase.schemas import BaseSchema
 
 
@@ -13,7 +14,7 @@ class UserCreateIn(BaseSchema):
     display_name = fields.String(required=True, validate=validate.Length(min=2, max=200))
     agency_id = fields.UUID(required=True)
     roles = fields.List(fields.Enum(Role), required=True,
-                        validate=validate.Length(min=1, error="Bitte mindestens eine Rolle wählen."))
+                        validate=validate.Length(min=1, error=N_("Bitte mindestens eine Rolle wählen.")))
     password = fields.String(required=True)
 
 
@@ -21,7 +22,7 @@ class UserUpdateIn(BaseSchema):
     display_name = fields.String(required=True, validate=validate.Length(min=2, max=200))
     agency_id = fields.UUID(required=True)
     roles = fields.List(fields.Enum(Role), required=True,
-                        validate=validate.Length(min=1, error="Bitte mindestens eine Rolle wählen."))
+                        validate=validate.Length(min=1, error=N_("Bitte mindestens eine Rolle wählen.")))
 
 
 class PasswordSetIn(BaseSchema):

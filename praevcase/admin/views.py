@@ -25,6 +25,7 @@ from praevcase.errors import InvalidInput
 from praevcase.errors import NotFound
 from praevcase.extensions import db
 from praevcase.forms import load_form
+from praevcase.i18n import translated
 from praevcase.permissions import requires
 from praevcase.tenants import operations as tenant_ops
 from praevcase.tenants.models import Agency
@@ -58,13 +59,14 @@ def _agencies() -> list[Agency]:
 
 
 def _agency_context(**extra):
-    return {"kind_labels": AGENCY_KIND_LABELS, "sozialraeume": _tenant().settings.get("sozialraeume", []), **extra}
+    return {"kind_labels": translated(AGENCY_KIND_LABELS), "sozialraeume": _tenant().settings.get("sozialraeume", []),
+            **extra}
 
 
 @bp.route("/stellen")
 @requires("admin.agencies")
 def agencies():
-    return render_template("admin/agencies.html", agencies=_agencies(), kind_labels=AGENCY_KIND_LABELS)
+    return render_template("admin/agencies.html", agencies=_agencies(), kind_labels=translated(AGENCY_KIND_LABELS))
 
 
 @bp.route("/stellen/neu", methods=["GET", "POST"])
@@ -101,15 +103,15 @@ def agency_edit(agency_id: uuid.UUID):
 
 
 def _user_context(**extra):
-    return {"agencies": [a for a in _agencies() if a.is_active], "role_labels": ROLE_LABELS, "roles": list(Role),
-            **extra}
+    return {"agencies": [a for a in _agencies() if a.is_active], "role_labels": translated(ROLE_LABELS),
+            "roles": list(Role), **extra}
 
 
 @bp.route("/benutzer")
 @requires("admin.users")
 def users():
     rows = db.session.scalars(sa.select(User).order_by(User.display_name)).all()
-    return render_template("admin/users.html", users=rows, role_labels=ROLE_LABELS)
+    return render_template("admin/users.html", users=rows, role_labels=translated(ROLE_LABELS))
 
 
 @bp.route("/benutzer/neu", methods=["GET", "POST"])

@@ -35,6 +35,7 @@ from praevcase.cases.models import Case
 from praevcase.cases.models import CaseIntake
 from praevcase.cases.models import active_team_consent
 from praevcase.extensions import db
+from praevcase.i18n import N_
 from praevcase.privacy.models import ConsentRecord
 from praevcase.privacy.models import ConsentTemplate
 from praevcase.privacy.models import Family
@@ -150,14 +151,14 @@ def timeline(case: Case) -> list[dict[str, Any]]:
         .order_by(TransitionHistory.occurred_dt, TransitionHistory.id)))
     names = queries.user_names({r.actor_id for r in rows} | {case.opened_by_id, case.intake_confirmed_by_id,
                                                                case.escalation_proposed_by_id})
-    entries = [{"dt": case.created_dt, "label": "Fall aufgenommen", "actor": names.get(case.opened_by_id),
+    entries = [{"dt": case.created_dt, "label": N_("Fall aufgenommen"), "actor": names.get(case.opened_by_id),
                 "trigger": None, "from": None, "to": None, "reason": None}]
     if case.intake_confirmed_dt:
-        entries.append({"dt": case.intake_confirmed_dt, "label": "Screening bestätigt (Vier-Augen-Prinzip)",
+        entries.append({"dt": case.intake_confirmed_dt, "label": N_("Screening bestätigt (Vier-Augen-Prinzip)"),
                         "actor": names.get(case.intake_confirmed_by_id), "trigger": None, "from": None, "to": None,
                         "reason": None})
     if case.escalation_proposed_dt:
-        entries.append({"dt": case.escalation_proposed_dt, "label": "Übergabe an das Jugendamt vorgeschlagen",
+        entries.append({"dt": case.escalation_proposed_dt, "label": N_("Übergabe an das Jugendamt vorgeschlagen"),
                         "actor": names.get(case.escalation_proposed_by_id), "trigger": None, "from": None,
                         "to": None, "reason": None})
     for r in rows:

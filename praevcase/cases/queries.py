@@ -16,6 +16,7 @@ from praevcase.accounts.models import Role
 from praevcase.accounts.models import User
 from praevcase.cases.models import Case
 from praevcase.extensions import db
+from praevcase.i18n import N_
 from praevcase.permissions import effective_roles
 from praevcase.privacy.models import Family
 from praevcase.tenants.models import Agency
@@ -75,25 +76,25 @@ def sections_for(actor: Any) -> list[dict[str, Any]]:
     roles = effective_roles(actor)
     sections: list[dict[str, Any]] = []
     if Role.intake in roles:
-        sections.append({"key": "confirm", "title": "Zur Bestätigung (Vier-Augen-Prinzip)", "rows": _rows(
+        sections.append({"key": "confirm", "title": N_("Zur Bestätigung (Vier-Augen-Prinzip)"), "rows": _rows(
             Case.origin_agency_id == actor.agency_id, Case.four_eyes_required.is_(True),
             Case.intake_confirmed_dt.is_(None), Case.opened_by_id != actor.id,
             Case.state == CaseState.consent_pending)})
-        sections.append({"key": "opened", "title": "Von Ihrer Stelle aufgenommen",
+        sections.append({"key": "opened", "title": N_("Von Ihrer Stelle aufgenommen"),
                          "rows": _rows(Case.origin_agency_id == actor.agency_id)})
     if Role.team_member in roles:
-        sections.append({"key": "lotse", "title": "Meine Familien (Lotsin/Lotse)",
+        sections.append({"key": "lotse", "title": N_("Meine Familien (Lotsin/Lotse)"),
                          "rows": _rows(Case.lotse_user_id == actor.id, Case.state == CaseState.in_support)})
     if roles & TEAM_ROLES:
-        for state, title in ((CaseState.ready_for_review, "Bereit für das Schnittstellengespräch"),
-                             (CaseState.on_agenda, "Auf der Tagesordnung"),
-                             (CaseState.in_support, "In Begleitung")):
+        for state, title in ((CaseState.ready_for_review, N_("Bereit für das Schnittstellengespräch")),
+                             (CaseState.on_agenda, N_("Auf der Tagesordnung")),
+                             (CaseState.in_support, N_("In Begleitung"))):
             if state is CaseState.in_support and Role.coordinator not in roles:
                 continue
             sections.append({"key": state.value, "title": title, "rows": _rows(
                 Case.state == state, Case.reached_team_dt.is_not(None), order=Case.reached_team_dt)})
     if roles & CASE_ROLES:
-        sections.append({"key": "escalated", "title": "An Ihre Stelle übergeben (§ 8a SGB VIII)", "rows": _rows(
+        sections.append({"key": "escalated", "title": N_("An Ihre Stelle übergeben (§ 8a SGB VIII)"), "rows": _rows(
             Case.state == CaseState.escalated, Case.escalated_to_agency_id == actor.agency_id)})
     return [s for s in sections if s["rows"] or s["key"] in ("opened", "lotse", "ready_for_review")]
 

@@ -12,6 +12,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from consent.scopes import LABELS
@@ -148,10 +149,10 @@ def intake(slug: str):
         return render_template("cases/intake_form.html", errors=flat_errors(e.errors, index), form=request.form,
                                **_intake_context(slug)), 422
     number = db.session.get(Family, case.family_id).case_number
-    flash(f"Der Fall {number} wurde aufgenommen.", "success")
+    flash(_("Der Fall %(n)s wurde aufgenommen.", n=number), "success")
     if case.four_eyes_required:
-        flash(f"Fallnummer {number} bitte auf dem Screeningbogen notieren. Eine zweite Fachkraft Ihrer Stelle "
-              "bestätigt das Screening, bevor der Fall weitergeht.", "info")
+        flash(_("Fallnummer %(n)s bitte auf dem Screeningbogen notieren. Eine zweite Fachkraft Ihrer Stelle "
+                "bestätigt das Screening, bevor der Fall weitergeht.", n=number), "info")
     return redirect(url_for(".show", case_id=case.id))
 
 
@@ -177,8 +178,8 @@ def act(case_id: uuid.UUID):
     schema = TransitionIn()
     data = schema.load(form_data(request.form, schema))
     case = ops.apply_action(ops.lock_case(case_id, g.user), data, actor=g.user, now=utcnow())
-    flash(f"„{detail.CASE.trigger_label(data['trigger'])}“ wurde ausgeführt. Neuer Stand: "
-          f"{detail.CASE.state_label(case.state)}.", "success")
+    flash(_("„%(action)s“ wurde ausgeführt. Neuer Stand: %(state)s.", action=detail.CASE.trigger_label(data["trigger"]),
+            state=detail.CASE.state_label(case.state)), "success")
     return redirect(url_for(".show", case_id=case.id))
 
 
@@ -189,7 +190,7 @@ def consent(case_id: uuid.UUID):
     if not perms.is_origin_intake(g.user, case):
         raise PermissionDenied()
     if case.state is not CaseState.consent_pending:
-        raise Conflict("Die Einwilligung kann nur erfasst werden, solange sie aussteht.")
+        raise Conflict(_("Die Einwilligung kann nur erfasst werden, solange sie aussteht."))
     health = case.channel in cat.HEALTH_CHANNELS
     number = db.session.get(Family, case.family_id).case_number
     context = {"case": case, "case_number": number, **_consent_context(health, ("given", "refused"))}
@@ -205,7 +206,7 @@ def consent(case_id: uuid.UUID):
         db.session.rollback()
         return render_template("cases/consent_form.html", errors=consent_page_errors(e.errors),
                                form=request.form, **context), 422
-    flash("Die Entscheidung der Eltern wurde erfasst.", "success")
+    flash(_("Die Entscheidung der Eltern wurde erfasst."), "success")
     return redirect(url_for(".show", case_id=case_id))
 
 
@@ -216,7 +217,7 @@ def confirm(case_id: uuid.UUID):
     schema = VersionIn()
     data = schema.load(form_data(request.form, schema))
     ops.confirm_intake(ops.lock_case(case_id, g.user), actor=g.user, now=utcnow(), expected_version=data["version"])
-    flash("Das Screening wurde bestätigt.", "success")
+    flash(_("Das Screening wurde bestätigt."), "success")
     return redirect(url_for(".show", case_id=case_id))
 
 
@@ -227,6 +228,6 @@ def propose_escalation(case_id: uuid.UUID):
     schema = EscalationProposalIn()
     data = schema.load(form_data(request.form, schema))
     ops.propose_escalation(ops.lock_case(case_id, g.user), data, actor=g.user, now=utcnow())
-    flash("Die Übergabe an das Jugendamt ist vorgeschlagen. Eine zweite Fachkraft (Koordination oder Lotsin/Lotse) "
-          "bestätigt sie.", "warning")
+    flash(_("Die Übergabe an das Jugendamt ist vorgeschlagen. Eine zweite Fachkraft (Koordination oder Lotsin/Lotse) "
+            "bestätigt sie."), "warning")
     return redirect(url_for(".show", case_id=case_id))

@@ -10,6 +10,7 @@ from praevcase.audit.operations import record
 from praevcase.database import new_id
 from praevcase.errors import InvalidInput
 from praevcase.extensions import db
+from praevcase.i18n import N_
 from praevcase.keys import new_wrapped_tenant_key
 from praevcase.tenancy import ALL_TENANTS
 from praevcase.tenancy import scoped
@@ -24,7 +25,7 @@ def create_tenant(*, slug: str, name: str, case_prefix: str, is_demo: bool = Fal
     """Create a tenant with its own data key and validated settings."""
     with scoped(db.session, ALL_TENANTS):
         if db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is not None:
-            raise InvalidInput(errors={"slug": ["Diese Kennung ist bereits vergeben."]})
+            raise InvalidInput(errors={"slug": [N_("Diese Kennung ist bereits vergeben.")]})
     tenant_id = new_id()
     tenant = Tenant(id=tenant_id, slug=slug, name=name, case_prefix=case_prefix.upper(), is_demo=is_demo,
                     settings=effective_settings(settings), wrapped_key=new_wrapped_tenant_key(tenant_id),
@@ -39,7 +40,7 @@ def create_tenant(*, slug: str, name: str, case_prefix: str, is_demo: bool = Fal
 def _check_sozialraum(tenant: Tenant, sozialraum: str | None) -> None:
     allowed = tenant.settings.get("sozialraeume") or []
     if sozialraum and allowed and sozialraum not in allowed:
-        raise InvalidInput(errors={"sozialraum": ["Unbekannter Sozialraum."]})
+        raise InvalidInput(errors={"sozialraum": [N_("Unbekannter Sozialraum.")]})
 
 
 def create_agency(tenant: Tenant, *, name: str, kind: AgencyKind, sozialraum: str | None,
@@ -47,7 +48,7 @@ def create_agency(tenant: Tenant, *, name: str, kind: AgencyKind, sozialraum: st
     """Add an agency to *tenant*; names are unique within a tenant."""
     _check_sozialraum(tenant, sozialraum)
     if db.session.scalar(sa.select(Agency.id).where(Agency.name == name)) is not None:
-        raise InvalidInput(errors={"name": ["Eine Stelle mit diesem Namen gibt es bereits."]})
+        raise InvalidInput(errors={"name": [N_("Eine Stelle mit diesem Namen gibt es bereits.")]})
     agency = Agency(tenant_id=tenant.id, name=name, kind=kind, sozialraum=sozialraum, created_dt=now)
     db.session.add(agency)
     db.session.flush()
@@ -62,7 +63,7 @@ def update_agency(agency: Agency, *, name: str, kind: AgencyKind, sozialraum: st
     _check_sozialraum(agency_tenant(agency), sozialraum)
     clash = db.session.scalar(sa.select(Agency.id).where(Agency.name == name, Agency.id != agency.id))
     if clash is not None:
-        raise InvalidInput(errors={"name": ["Eine Stelle mit diesem Namen gibt es bereits."]})
+        raise InvalidInput(errors={"name": [N_("Eine Stelle mit diesem Namen gibt es bereits.")]})
     agency.name, agency.kind, agency.sozialraum = name, kind, sozialraum
     if agency.is_active and not is_active:
         agency.deactivated_dt = now

@@ -4,23 +4,25 @@ from __future__ import annotations
 from marshmallow import fields
 from marshmallow import validate
 
+from praevcase.i18n import N_
 from praevcase.schemas import BaseSchema
 from praevcase.tenants.models import AgencyKind
 
+#: German labels (API ``kind_label``); pages show ``praevcase.i18n.translated(AGENCY_KIND_LABELS)``.
 AGENCY_KIND_LABELS = {
-    AgencyKind.jobcenter: "Jobcenter",
-    AgencyKind.gesundheitsamt: "Gesundheitsamt",
-    AgencyKind.jugendamt: "Jugendamt",
-    AgencyKind.kita: "Kita",
-    AgencyKind.grundschule: "Grundschule",
-    AgencyKind.weiterfuehrende_schule: "Weiterführende Schule",
-    AgencyKind.geburtsklinik: "Geburtsklinik",
-    AgencyKind.familienbuero: "Familienbüro",
-    AgencyKind.freier_traeger: "Freier Träger",
-    AgencyKind.bildungsbuero: "Bildungsbüro",
-    AgencyKind.schulamt: "Schulamt",
-    AgencyKind.praeventionsbuero: "Präventionsbüro",
-    AgencyKind.other: "Sonstige Stelle",
+    AgencyKind.jobcenter: N_("Jobcenter"),
+    AgencyKind.gesundheitsamt: N_("Gesundheitsamt"),
+    AgencyKind.jugendamt: N_("Jugendamt"),
+    AgencyKind.kita: N_("Kita"),
+    AgencyKind.grundschule: N_("Grundschule"),
+    AgencyKind.weiterfuehrende_schule: N_("Weiterführende Schule"),
+    AgencyKind.geburtsklinik: N_("Geburtsklinik"),
+    AgencyKind.familienbuero: N_("Familienbüro"),
+    AgencyKind.freier_traeger: N_("Freier Träger"),
+    AgencyKind.bildungsbuero: N_("Bildungsbüro"),
+    AgencyKind.schulamt: N_("Schulamt"),
+    AgencyKind.praeventionsbuero: N_("Präventionsbüro"),
+    AgencyKind.other: N_("Sonstige Stelle"),
 }
 
 
