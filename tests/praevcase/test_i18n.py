@@ -128,7 +128,7 @@ def test_every_extracted_msgid_has_an_english_translation():
             str(ROOT), method_map, options_map, keywords=keywords):
         msgid = message[0] if isinstance(message, tuple) else message
         extracted.setdefault(msgid, f"{filename}:{lineno}")
-    assert len(extracted) > 800, "the extraction found too little; is babel.cfg right?"
+    assert len(extracted) > 300, "the extraction found too little; is babel.cfg right?"
     with open(CATALOGUE / "messages.po", "rb") as f:
         po = read_po(f, locale="en")
     missing = sorted(f"{where}: {msgid}" for msgid, where in extracted.items()
