@@ -43,6 +43,7 @@ from praevcase.errors import InvalidInput
 from praevcase.errors import NotFound
 from praevcase.errors import PermissionDenied
 from praevcase.extensions import db
+from praevcase.i18n import N_
 from praevcase.permissions import requires
 from praevcase.privacy.models import ConsentChannel
 from praevcase.privacy.models import ConsentTemplate
@@ -56,12 +57,12 @@ from workflows.case import ClosingReason
 
 bp = Blueprint("cases", __name__, url_prefix="/faelle")
 
-CONSENT_CHANNEL_LABELS = {ConsentChannel.written: "Schriftlich (unterschriebenes Formular)",
-                          ConsentChannel.electronic: "Elektronisch", ConsentChannel.oral_documented:
-                          "Mündlich, dokumentiert"}
-CONSENT_STATUS_LABELS = {"given": "Ja, die Einwilligung ist erteilt",
-                         "pending": "Noch offen – die Eltern entscheiden später",
-                         "refused": "Nein, abgelehnt – der Fall bleibt in Ihrer Stelle"}
+CONSENT_CHANNEL_LABELS = {ConsentChannel.written: N_("Schriftlich (unterschriebenes Formular)"),
+                          ConsentChannel.electronic: N_("Elektronisch"), ConsentChannel.oral_documented:
+                          N_("Mündlich, dokumentiert")}
+CONSENT_STATUS_LABELS = {"given": N_("Ja, die Einwilligung ist erteilt"),
+                         "pending": N_("Noch offen – die Eltern entscheiden später"),
+                         "refused": N_("Nein, abgelehnt – der Fall bleibt in Ihrer Stelle")}
 DEFAULT_PURPOSES = [Purpose.team_review.value, Purpose.lotse_support.value, Purpose.referral.value]
 DEFAULT_CATEGORIES = [DataCategory.identity.value, DataCategory.contact.value, DataCategory.family_situation.value,
                       DataCategory.case_notes.value]
@@ -90,8 +91,8 @@ def _consent_context(health: bool, statuses: tuple[str, ...] = ("given", "pendin
         "purpose_options": [(p.value, LABELS[p]) for p in Purpose],
         "category_options": [(c.value, LABELS[c]) for c in DataCategory],
         "agency_options": [(str(a.id), a.name) for a in agencies],
-        "consent_channels": [(c.value, label) for c, label in CONSENT_CHANNEL_LABELS.items()],
-        "consent_statuses": [(s, CONSENT_STATUS_LABELS[s]) for s in statuses],
+        "consent_channels": [(c.value, _(label)) for c, label in CONSENT_CHANNEL_LABELS.items()],
+        "consent_statuses": [(s, _(CONSENT_STATUS_LABELS[s])) for s in statuses],
         "sel": _selector({"consent-purposes": DEFAULT_PURPOSES + extra,
                           "consent-categories": DEFAULT_CATEGORIES + ([DataCategory.health.value] if health else []),
                           "consent-template_id": [str(templates[0].id)] if templates else []}),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import mapped_column
 from praevcase.database import CreatedMixin
 from praevcase.database import IdMixin
 from praevcase.extensions import db
+from praevcase.i18n import N_
 from praevcase.privacy.models import ConsentRecord
 from praevcase.tenancy import TenantScoped
 
@@ -82,8 +83,8 @@ class Digest(str, enum.Enum):
     daily = "daily"
 
 
-DIGEST_LABELS = {Digest.immediately: "Sofort, eine E-Mail je Erinnerung",
-                 Digest.daily: "Einmal täglich als Sammel-E-Mail"}
+DIGEST_LABELS = {Digest.immediately: N_("Sofort, eine E-Mail je Erinnerung"),
+                 Digest.daily: N_("Einmal täglich als Sammel-E-Mail")}
 
 
 class ReminderPreference(TenantScoped, db.Model):

@@ -15,6 +15,7 @@ from praevcase.database import utcnow
 from praevcase.errors import NotFound
 from praevcase.extensions import db
 from praevcase.forms import load_form
+from praevcase.i18n import translated
 from praevcase.permissions import AUTHENTICATED
 from praevcase.permissions import requires
 from praevcase.reminders import operations as ops
@@ -34,7 +35,7 @@ def _context():
     texts = {r.id: kinds[r.kind].text(r.params) if r.kind in kinds else r.kind for r in items}
     labels = {r.id: kinds[r.kind].label if r.kind in kinds else r.kind for r in items}
     return {"items": items, "texts": texts, "labels": labels, "now": now, "digest": ops.preference_of(g.user),
-            "digest_labels": DIGEST_LABELS}
+            "digest_labels": translated(DIGEST_LABELS)}
 
 
 @bp.route("/")

@@ -14,6 +14,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from praevcase.cases.catalogue import AGE_PHASE_LABELS
@@ -23,6 +24,7 @@ from praevcase.errors import InvalidInput
 from praevcase.errors import NotFound
 from praevcase.extensions import db
 from praevcase.forms import load_form
+from praevcase.i18n import N_
 from praevcase.permissions import PUBLIC
 from praevcase.permissions import requires
 from praevcase.reports import charts
@@ -76,19 +78,19 @@ def resolve_filters(args: dict[str, Any], ctx: compose.Context, *, default_kind:
     if sozialraum == NO_VALUE_ARG:
         sozialraum = ""
     elif sozialraum is not None and sozialraum not in ctx.settings["sozialraeume"]:
-        errors["sozialraum"] = ["Diesen Sozialraum gibt es nicht."]
+        errors["sozialraum"] = [N_("Diesen Sozialraum gibt es nicht.")]
     age_phase = args.get("age_phase")
     if age_phase == NO_VALUE_ARG:
         age_phase = ""
     elif age_phase is not None and age_phase not in {a.value for a in AGE_PHASE_LABELS}:
-        errors["age_phase"] = ["Diese Altersphase gibt es nicht."]
+        errors["age_phase"] = [N_("Diese Altersphase gibt es nicht.")]
     agency = args.get("agency")
     if agency is not None and db.session.scalar(
             sa.select(Agency.id).where(Agency.id == agency, Agency.tenant_id == ctx.tenant_id)) is None:
-        errors["agency"] = ["Diese Stelle gibt es nicht."]
+        errors["agency"] = [N_("Diese Stelle gibt es nicht.")]
     programme = args.get("programme")
     if programme is not None and programme not in {c.value for c in CHANNEL_LABELS}:
-        errors["programme"] = ["Diesen Zugang gibt es nicht."]
+        errors["programme"] = [N_("Diesen Zugang gibt es nicht.")]
     if errors:
         raise ValidationError(errors)
     return Filters(period, sozialraum, age_phase, agency, programme)
@@ -344,7 +346,7 @@ def denominators():
         ops.set_denominator(tenant, data, actor=g.user, now=utcnow())
     except InvalidInput as e:
         return _denominator_page(errors=e.errors, form=request.form, status=422)
-    flash("Die Bezugsgröße ist gespeichert.", "success")
+    flash(_("Die Bezugsgröße ist gespeichert."), "success")
     return redirect(url_for("reports.denominators"))
 
 
@@ -355,5 +357,5 @@ def delete_denominator(denominator_id: uuid.UUID):
     if row is None:
         raise NotFound()
     ops.delete_denominator(row, actor=g.user, now=utcnow())
-    flash("Die Bezugsgröße ist gelöscht.", "success")
+    flash(_("Die Bezugsgröße ist gelöscht."), "success")
     return redirect(url_for("reports.denominators"))

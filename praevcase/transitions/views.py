@@ -22,6 +22,8 @@ from praevcase.errors import NotFound
 from praevcase.errors import PermissionDenied
 from praevcase.extensions import db
 from praevcase.forms import load_form
+from praevcase.i18n import N_
+from praevcase.i18n import translated
 from praevcase.permissions import requires
 from praevcase.privacy.models import ConsentChannel
 from praevcase.privacy.models import Family
@@ -53,10 +55,11 @@ bp = Blueprint("transitions", __name__, url_prefix="/uebergaenge")
 
 SEGMENTS = {"ue1": ProtocolKind.u1, "ue2": ProtocolKind.u2}
 SEGMENT_OF = {v: k for k, v in SEGMENTS.items()}
-TITLES = {ProtocolKind.u1: "Ü1-Protokoll (Kita → Grundschule)", ProtocolKind.u2: "Ü2-Protokoll (Grundschule → "
-          "weiterführende Schule)"}
-CHANNEL_LABELS = {ConsentChannel.written: "Schriftlich unterschrieben", ConsentChannel.electronic: "Elektronisch",
-                  ConsentChannel.oral_documented: "Mündlich, dokumentiert"}
+TITLES = {ProtocolKind.u1: N_("Ü1-Protokoll (Kita → Grundschule)"),
+          ProtocolKind.u2: N_("Ü2-Protokoll (Grundschule → weiterführende Schule)")}
+CHANNEL_LABELS = {ConsentChannel.written: N_("Schriftlich unterschrieben"),
+                  ConsentChannel.electronic: N_("Elektronisch"),
+                  ConsentChannel.oral_documented: N_("Mündlich, dokumentiert")}
 #: Triggers with a form of their own on the protocol page (not a plain button)
 WITH_FORM = {"defer", "record_follow_up", "forward"}
 
@@ -99,7 +102,7 @@ def _creatable_kinds() -> list[ProtocolKind]:
 
 
 def _new_context(kind: ProtocolKind) -> dict[str, Any]:
-    return {"kind": kind, "segment": SEGMENT_OF[kind], "title": TITLES[kind], "schools": queries.schools(kind)}
+    return {"kind": kind, "segment": SEGMENT_OF[kind], "title": _(TITLES[kind]), "schools": queries.schools(kind)}
 
 
 @bp.route("/<segment>/neu", methods=["GET", "POST"])
@@ -153,7 +156,7 @@ def show(segment: str, protocol_id: uuid.UUID):
     follow_up_note = (ops.read_follow_up_note(protocol, actor=g.user, now=now)
                       if protocol.kind is ProtocolKind.u1 else None)
     return render_template(
-        "transitions/show.html", protocol=protocol, segment=segment, title=TITLES[protocol.kind],
+        "transitions/show.html", protocol=protocol, segment=segment, title=_(TITLES[protocol.kind]),
         workflow=WORKFLOWS[protocol.workflow_name], child=ops.read_child(protocol, actor=g.user, now=now),
         content=content, form_template=template, versions=versions, latest=latest, is_author=is_author,
         is_sender=is_sender, basis=basis, configured_basis=configured_basis(protocol), handovers=handovers,
@@ -166,7 +169,7 @@ def _case_number(protocol: Any) -> str:
 
 
 def _edit_context(protocol: Any, template: ProtocolTemplate, segment: str) -> dict[str, Any]:
-    return {"protocol": protocol, "form_template": template, "segment": segment, "title": TITLES[protocol.kind],
+    return {"protocol": protocol, "form_template": template, "segment": segment, "title": _(TITLES[protocol.kind]),
             "case_number": _case_number(protocol)}
 
 
@@ -199,7 +202,7 @@ def version(segment: str, protocol_id: uuid.UUID, version_id: uuid.UUID):
         raise NotFound()
     content = ops.read_version(protocol, found, actor=g.user, now=utcnow())
     return render_template("transitions/version.html", protocol=protocol, segment=segment, version=found,
-                           title=TITLES[protocol.kind], content=content,
+                           title=_(TITLES[protocol.kind]), content=content,
                            form_template=db.session.get(ProtocolTemplate, found.template_id),
                            case_number=_case_number(protocol))
 
@@ -227,9 +230,9 @@ def parent_talk(segment: str, protocol_id: uuid.UUID):
 
 
 def _consent_context(protocol: Any, segment: str, now: datetime) -> dict[str, Any]:
-    return {"protocol": protocol, "segment": segment, "title": TITLES[protocol.kind],
+    return {"protocol": protocol, "segment": segment, "title": _(TITLES[protocol.kind]),
             "guardians": ops.guardian_names(protocol, actor=g.user, now=now), "schools": queries.schools(protocol.kind),
-            "channels": CHANNEL_LABELS, "case_number": _case_number(protocol),
+            "channels": translated(CHANNEL_LABELS), "case_number": _case_number(protocol),
             "consent_text": ops.ensure_consent_template(db.session.get(Tenant, protocol.tenant_id), protocol.kind,
                                                     actor=g.user, now=now)}
 
@@ -271,7 +274,8 @@ def fire(segment: str, protocol_id: uuid.UUID, trigger: str):
 def templates():
     now = utcnow()
     current = {k: ops.current_template(g.user.tenant_id, k, now=now) for k in ProtocolKind}
-    return render_template("transitions/templates.html", current=current, titles=TITLES, segment_of=SEGMENT_OF)
+    return render_template("transitions/templates.html", current=current, titles=translated(TITLES),
+                           segment_of=SEGMENT_OF)
 
 
 @bp.route("/vorlagen/<segment>", methods=["POST"])
@@ -280,7 +284,7 @@ def template_update(segment: str):
     kind = _kind(segment)
     now = utcnow()
     current = {k: ops.current_template(g.user.tenant_id, k, now=now) for k in ProtocolKind}
-    data = load_form(TemplateIn(), template="transitions/templates.html", current=current, titles=TITLES,
+    data = load_form(TemplateIn(), template="transitions/templates.html", current=current, titles=translated(TITLES),
                      segment_of=SEGMENT_OF)
     template = ops.update_template(db.session.get(Tenant, g.user.tenant_id), kind, areas=lines(data["areas"]),
                                    scale=lines(data["scale"]), recommendations=lines(data["recommendations"]),
