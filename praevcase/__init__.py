@@ -18,7 +18,7 @@ from praevcase import extensions
 #: convention: models (SQLAlchemy models), permissions (declare/grant), views (`bp`), api (`blp`),
 #: cli (`cli`, a click group), nav (start-page links and navigation).
 FEATURES = ("tenants", "accounts", "audit", "admin", "privacy", "cases", "transitions", "reminders",
-            "reminders.scheduler", "reports")
+            "reminders.scheduler", "reports", "offers", "referrals", "sessions", "lotse")
 
 
 def feature_module(feature: str, name: str) -> ModuleType | None:

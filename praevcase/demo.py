@@ -67,6 +67,7 @@ def load_demo() -> tuple[Tenant, bool]:
         _load_cases(tenant)  # an older demo database gets the case demo too
         set_scope(db.session, tenant.id)
         load_transition_demo(tenant, now=now)
+        _load_sessions(tenant)
         return tenant, False
     tenant = create_tenant(slug=DEMO_SLUG, name="Kreis Düren (Demo)", case_prefix="DN", is_demo=True,
                            settings={"sozialraeume": SOZIALRAEUME}, now=now)
@@ -78,6 +79,7 @@ def load_demo() -> tuple[Tenant, bool]:
                     roles={login.role}, password=DEMO_PASSWORD, actor=None, now=now)
     _load_cases(tenant)
     load_transition_demo(tenant, now=now)
+    _load_sessions(tenant)
     return tenant, True
 
 
@@ -86,6 +88,13 @@ def _load_cases(tenant: Tenant) -> None:
     from praevcase.cases.demo import load_demo_cases
 
     load_demo_cases(tenant, DEMO_PASSWORD)
+
+
+def _load_sessions(tenant: Tenant) -> None:
+    """Offers catalogue, prevention team and the coming sessions (praevcase.sessions.demo); only what is missing."""
+    from praevcase.sessions.demo import load_demo_sessions
+
+    load_demo_sessions(tenant, DEMO_PASSWORD)
 
 
 def demo_users() -> list[User]:

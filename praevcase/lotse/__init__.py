@@ -1,0 +1,1 @@
+"""The Lotse workspace: "Meine Familien", the contact log, next steps, re-review and handover."""

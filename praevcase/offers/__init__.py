@@ -1,0 +1,1 @@
+"""The offers catalogue ("Angebote"): providers, age phases, fields of action, capacity, standards."""
