@@ -178,9 +178,10 @@ def record_consent(family: Family, *, template: ConsentTemplate, purposes: set[P
 def withdraw_consent(rec: ConsentRecord, *, via: str, actor: Any, now: datetime,
                      expected_version: int | None = None) -> ConsentRecord:
     """Record a withdrawal (ex nunc): the next access by a recipient is denied."""
-    rec.withdrawn_dt, rec.withdrawn_via, rec.withdrawn_recorded_by_id = now, via, actor.id
+    # fire first: a refused withdrawal (already ended) must leave no half-set columns to autoflush
     transition(CONSENT, rec, "withdraw", actor=actor, now=now, family_ref=rec.family_id,
                details={"via": via}, expected_version=expected_version)
+    rec.withdrawn_dt, rec.withdrawn_via, rec.withdrawn_recorded_by_id = now, via, actor.id
     record(db.session, "consent.withdraw", now=now, actor=actor, object_type="consent", object_id=rec.id,
            family_ref=rec.family_id, consent_id=rec.id, details={"via": via})
     forget_grants()
@@ -203,9 +204,9 @@ def on_withdrawal(fn: Any) -> Any:
 
 def supersede_consent(rec: ConsentRecord, *, by: ConsentRecord, actor: Any, now: datetime) -> None:
     """Mark *rec* as replaced by the newer record *by*."""
-    rec.superseded_dt, rec.superseded_by_id = now, by.id
     transition(CONSENT, rec, "supersede", actor=actor, now=now, family_ref=rec.family_id,
                details={"by": str(by.id)})
+    rec.superseded_dt, rec.superseded_by_id = now, by.id
     forget_grants()
 
 
