@@ -108,9 +108,8 @@ def test_every_state_and_trigger_through_transition_on_a_real_row(kreis_ctx, now
     assert case.state.value == expected and case.version == version + 1 and _history(case) == 1
 
 
-# Workflows whose models exist so far. Ü1/Ü2 get their models and permissions in issue 6: add
-# their names here when their models land.
-WORKFLOWS_WITH_MODELS = ["case", "consent", "review_session", "referral"]
+# Every workflow of the kernel is bound to a model now: each trigger needs a registered permission.
+WORKFLOWS_WITH_MODELS = sorted(WORKFLOWS)
 
 
 @pytest.mark.parametrize("name", WORKFLOWS_WITH_MODELS)
