@@ -12,6 +12,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 
 from praevcase.accounts.models import Role
 from praevcase.cases import detail as case_detail
@@ -133,7 +134,7 @@ def contact(case_id: uuid.UUID):
     schema = ContactIn()
     data = schema.load(form_data(request.form, schema))
     ops.log_contact(case, data, actor=g.user, now=utcnow())
-    flash("Der Kontakt wurde im Verlauf festgehalten.", "success")
+    flash(_("Der Kontakt wurde im Verlauf festgehalten."), "success")
     return redirect(url_for(".family", case_id=case_id) + "#kontakte")
 
 
@@ -145,7 +146,7 @@ def propose(case_id: uuid.UUID):
     data = schema.load(form_data(request.form, schema))
     offer = referral_ops.active_offer(data["offer_id"]) if data.get("offer_id") else None
     referral_ops.propose(case, offer=offer, offer_type=data.get("offer_type"), actor=g.user, now=utcnow())
-    flash("Das Angebot wurde als Vermittlung vorgeschlagen.", "success")
+    flash(_("Das Angebot wurde als Vermittlung vorgeschlagen."), "success")
     return redirect(url_for(".family", case_id=case_id) + "#vermittlungen")
 
 
@@ -158,8 +159,9 @@ def act(case_id: uuid.UUID):
     if data["trigger"] not in CASE_STEPS:
         raise NotFound()
     case = case_ops.apply_action(case_ops.lock_case(case_id, g.user), data, actor=g.user, now=utcnow())
-    flash(f"„{case_detail.CASE.trigger_label(data['trigger'])}“ wurde ausgeführt. Neuer Stand: "
-          f"{case_detail.CASE.state_label(case.state)}.", "success")
+    flash(_("„%(action)s“ wurde ausgeführt. Neuer Stand: %(state)s.",
+            action=case_detail.CASE.trigger_label(data["trigger"]), state=case_detail.CASE.state_label(case.state)),
+          "success")
     if may_open_workspace(g.user, case):
         return redirect(url_for(".family", case_id=case_id))
     return redirect(url_for(".index"))

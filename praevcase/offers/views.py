@@ -12,6 +12,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from praevcase.database import utcnow
@@ -92,7 +93,7 @@ def new():
     except InvalidInput as e:
         db.session.rollback()
         return render_template("offers/form.html", errors=e.errors, form=request.form, **context), 422
-    flash(f"Das Angebot „{offer.name}“ wurde angelegt.", "success")
+    flash(_("Das Angebot „%(name)s“ wurde angelegt.", name=offer.name), "success")
     return redirect(url_for(".show", offer_id=offer.id))
 
 
@@ -109,5 +110,5 @@ def edit(offer_id: uuid.UUID):
     except InvalidInput as e:
         db.session.rollback()
         return render_template("offers/form.html", errors=e.errors, form=request.form, **context), 422
-    flash("Das Angebot wurde gespeichert.", "success")
+    flash(_("Das Angebot wurde gespeichert."), "success")
     return redirect(url_for(".show", offer_id=offer.id))

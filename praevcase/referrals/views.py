@@ -12,6 +12,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 
 from praevcase.cases.queries import can_see
 from praevcase.cases.queries import user_names
@@ -82,8 +83,9 @@ def act(referral_id: uuid.UUID):
     ops.fire_referral(referral, data["trigger"], actor=g.user, now=utcnow(), expected_version=data["version"],
                       reason=data.get("reason"), offer=offer, provider_name=data.get("provider_name"),
                       provider_feedback=data.get("provider_feedback"), family_view=data.get("family_view"))
-    flash(f"„{queries.REFERRAL.trigger_label(data['trigger'])}“ wurde festgehalten. Neuer Stand: "
-          f"{queries.REFERRAL.state_label(referral.state)}.", "success")
+    flash(_("„%(action)s“ wurde festgehalten. Neuer Stand: %(state)s.",
+            action=queries.REFERRAL.trigger_label(data["trigger"]), state=queries.REFERRAL.state_label(referral.state)),
+          "success")
     return _back(referral)
 
 
@@ -96,5 +98,5 @@ def notes(referral_id: uuid.UUID):
     referral = ops.record_notes(ops.lock_referral(referral_id, g.user), provider_feedback=data.get("provider_feedback"),
                                 family_view=data.get("family_view"), actor=g.user, now=utcnow(),
                                 expected_version=data["version"])
-    flash("Die Rückmeldung wurde verschlüsselt gespeichert.", "success")
+    flash(_("Die Rückmeldung wurde verschlüsselt gespeichert."), "success")
     return _back(referral)
