@@ -5,7 +5,6 @@ The secret calendar feed (``/sitzungen/kalender/<token>.ics``) is public and che
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -64,7 +63,6 @@ from workflows.case import CLOSING_REASON_LABELS_DE
 from workflows.case import ClosingReason
 
 bp = Blueprint("sessions", __name__, url_prefix="/sitzungen")
-STATIC = Path(__file__).resolve().parent / "static"
 
 
 def _tenant() -> Tenant:
@@ -92,29 +90,6 @@ def _back(session_id: uuid.UUID, anchor: str | None = None, **args: Any):
     if target in ("meeting",):
         return redirect(url_for(".meeting", session_id=session_id, **args) + (f"#{anchor}" if anchor else ""))
     return redirect(url_for(".show", session_id=session_id) + (f"#{anchor}" if anchor else ""))
-
-
-# --- assets -------------------------------------------------------------------------------------
-
-
-def _asset(name: str, mimetype: str):
-    """A small static file of the feature, read into memory (no open file handle outlives the request)."""
-    response = make_response((STATIC / name).read_bytes())
-    response.mimetype = mimetype
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
-
-
-@bp.route("/moderation.css")
-@requires(PUBLIC)
-def stylesheet():
-    return _asset("meeting.css", "text/css")
-
-
-@bp.route("/moderation.js")
-@requires(PUBLIC)
-def script():
-    return _asset("meeting.js", "text/javascript")
 
 
 # --- sessions -----------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def test_the_chair_runs_a_session_from_the_agenda_to_final_minutes(app, client, 
     _post(client, f"{s}/tagesordnung", token)
     _post(client, f"{s}/aktion", token, trigger="freeze_agenda", version=str(session.version))
     html = client.get(f"{s}/moderation").get_data(as_text=True)
-    assert 'href="/sitzungen/moderation.css"' in html and "Kollegiale Beratung" in html
+    assert 'href="/static/sessions/meeting.css"' in html and "Kollegiale Beratung" in html
     with arrange(app):
         attendees = {a.agency_id: a.id for a in db.session.scalars(
             sa.select(SessionAttendee).where(SessionAttendee.session_id == session.id))}
