@@ -161,7 +161,8 @@ def show(session_id: uuid.UUID):
         "sessions/detail.html", session=session, state_label=queries.SESSION.state_label(session.state),
         agenda=queries.agenda_view(session, g.user, now), attendees=queries.attendee_views(session),
         triggers=queries.session_triggers(session, g.user, now) if chair else [], chair=chair,
-        candidates=len(db.session.execute(agenda_ops.candidates_query(session)).all()) if chair else 0,
+        candidates=db.session.scalar(sa.select(sa.func.count()).select_from(
+            agenda_ops.candidates_query(session).subquery())) if chair else 0,
         local=schedule.local)
 
 
