@@ -22,6 +22,7 @@ from praevcase.reports.definitions import Filters
 from praevcase.reports.formatting import rate
 from praevcase.reports.models import DENOMINATOR_KINDS
 from praevcase.reports.models import ReachDenominator
+from praevcase.reports.sources import tune_for_reports
 from praevcase.reports.tables import CountResult
 from praevcase.reports.tables import Result
 from praevcase.reports.tables import Unavailable
@@ -40,27 +41,44 @@ class Context:
 
     @classmethod
     def of(cls, tenant: Any) -> Context:
+        """The context of *tenant*; also tunes the transaction for aggregate queries."""
         settings = effective_settings(tenant.settings)
+        tune_for_reports()
         return cls(tenant.id, int(settings["suppression_k"]), settings)
 
     def vocabulary(self, dimension: str, filters: Filters) -> list:
         return queries.vocabulary(dimension, filters, self.settings, self.tenant_id)
 
 
-def run(definition: Definition, filters: Filters, ctx: Context) -> Result:
-    """One table of a report, protected."""
+def run(definition: Definition, filters: Filters, ctx: Context,
+        counts: dict[tuple[str, str], int] | None = None) -> Result:
+    """One table of a report, protected (*counts*: already queried together with other tables)."""
     if definition.source not in queries.SOURCES:
         return Unavailable(definition)
     if isinstance(definition, CountTable):
-        counts = queries.counts(definition.source, definition.rows, definition.cols, filters, ctx.tenant_id)
+        if counts is None:
+            counts = queries.counts(definition.source, definition.rows, definition.cols, filters, ctx.tenant_id)
         cols = ctx.vocabulary(definition.cols, filters) if definition.cols else None
         return build_counts(definition, counts, rows=ctx.vocabulary(definition.rows, filters), cols=cols, k=ctx.k)
     stats, overall = queries.durations(definition.source, definition.group, filters, ctx.tenant_id)
     return build_durations(definition, stats, overall, groups=ctx.vocabulary(definition.group, filters), k=ctx.k)
 
 
+def run_many(definitions: list[Definition], filters: Filters, ctx: Context) -> list[Result]:
+    """Several tables under the same filters; count tables of one source share one query."""
+    by_source: dict[str, list[CountTable]] = {}
+    for d in definitions:
+        if isinstance(d, CountTable) and d.source in queries.SOURCES:
+            by_source.setdefault(d.source, []).append(d)
+    counts: dict[str, dict[tuple[str, str], int]] = {}
+    for source, group in by_source.items():
+        results = queries.counts_many(source, [(d.rows, d.cols) for d in group], filters, ctx.tenant_id)
+        counts.update({d.key: r for d, r in zip(group, results, strict=True)})
+    return [run(d, filters, ctx, counts.get(d.key)) for d in definitions]
+
+
 def run_page(page_key: str, filters: Filters, ctx: Context) -> list[Result]:
-    return [run(TABLES[key], filters, ctx) for key in PAGES[page_key].tables]
+    return run_many([TABLES[key] for key in PAGES[page_key].tables], filters, ctx)
 
 
 def sachbericht(filters: Filters, ctx: Context) -> list[Result]:
@@ -71,12 +89,9 @@ def sachbericht(filters: Filters, ctx: Context) -> list[Result]:
     """
     if filters.channel is None:
         raise ValueError("the Sachbericht needs a programme")
-    base = Filters(filters.period)
-    out: list[Result] = []
-    for title, key in SACHBERICHT_TABLES:
-        result = run(TABLES[key], base, ctx)
-        out.append(result.row_slice(filters.channel, title) if isinstance(result, CountResult) else result)
-    return out
+    results = run_many([TABLES[key] for _, key in SACHBERICHT_TABLES], Filters(filters.period), ctx)
+    return [result.row_slice(filters.channel, title) if isinstance(result, CountResult) else result
+            for (title, _), result in zip(SACHBERICHT_TABLES, results, strict=True)]
 
 
 @dataclass(frozen=True)

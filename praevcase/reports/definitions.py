@@ -26,9 +26,11 @@ DIMENSIONS: dict[str, str] = {
     "offer_type": "Angebotsart",
     "referral_outcome": "Ergebnis der Vermittlung",
     "referral_stage": "Verlauf",
-    "institution": "Einrichtung",
+    "institution": "Kita / Schule",
+    "u1_state": "Stand Ü1",
+    "u2_state": "Stand Ü2",
     "protocol": "Protokoll",
-    "timeliness": "Termin",
+    "timeliness": "Übergabe",
 }
 
 #: How "ohne Angabe" (no Sozialraum / no age phase recorded) is written in a query string.
@@ -102,6 +104,8 @@ class Filters:
         return args
 
 
+_SCHOOL_YEAR = "Schuljahr, das im gewählten Jahr beginnt (Einschulung bzw. Klasse 5)"
+
 _T = (
     CountTable("intakes", "Aufnahmen nach Zugang und Monat", "cases", rows="channel", cols="month",
                basis="Monat der Aufnahme", chart="cols",
@@ -117,19 +121,15 @@ _T = (
     DurationTable("time_to_first_contact", "Zeit von der Aufnahme bis zum ersten Kontakt der Lotsin oder des Lotsen",
                   "time_to_first_contact", group="month", basis="Monat der Aufnahme",
                   needs_feature="Kontakte der Lotsinnen und Lotsen"),
-    CountTable("agenda", "Fälle auf der Tagesordnung je Monat", "agenda_events", rows="month",
-               measure="Fälle", basis="Monat, in dem der Fall auf die Tagesordnung gesetzt wurde", chart="rows",
-               note="Bis Schnittstellengespräche erfasst werden, steht jeder Monat für eine Sitzung."),
     CountTable("cases_per_session", "Fälle je Schnittstellengespräch", "session_cases", rows="session",
-               basis="Datum der Sitzung", needs_feature="Schnittstellengespräche"),
+               basis="Datum der Sitzung", note="Gezählt sind Sitzungen, die stattgefunden haben."),
     CountTable("outcomes", "Offene und abgeschlossene Fälle nach Stand und Abschlussgrund", "cases",
                rows="outcome", cols="age_phase", basis="Monat der Aufnahme (Stand heute)"),
     CountTable("referrals", "Vermittlungen nach Angebotsart und Ergebnis", "referrals", rows="offer_type",
                cols="referral_outcome", measure="Vermittlungen", basis="Monat der Vermittlung",
                needs_feature="Vermittlungen und Angebote"),
-    CountTable("transitions_on_time", "Übergänge: Protokolle fristgerecht", "transition_protocols",
-               rows="protocol", cols="timeliness", measure="Protokolle", basis="Schuljahr",
-               needs_feature="Ü1- und Ü2-Protokolle"),
+    CountTable("transitions_on_time", "Übergänge: Protokolle vor Schulbeginn übergeben", "transition_steps",
+               rows="protocol", cols="timeliness", measure="Protokolle", basis=_SCHOOL_YEAR),
     CountTable("by_sozialraum", "Fälle nach Sozialraum und Altersphase", "cases", rows="sozialraum",
                cols="age_phase", basis="Monat der Aufnahme",
                note="Wohnort der Familie, zusammengefasst zum Sozialraum."),
@@ -145,22 +145,24 @@ _T = (
                note="Ein Fall kann mehrere Bedarfe haben; gezählt sind Nennungen."),
     CountTable("unmet_needs", "Bedarfe ohne passendes Angebot nach Altersphase und Sozialraum", "unmet_needs",
                rows="age_phase", cols="sozialraum", measure="Nennungen", basis="Monat der Aufnahme",
-               needs_feature="Vermittlungen und Angebote"),
+               needs_feature="Bedarfe, für die kein passendes Angebot gefunden wurde,"),
     CountTable("waitlists", "Wartelisten nach Angebotsart und Sozialraum", "waitlists", rows="offer_type",
                cols="sozialraum", measure="Vermittlungen", basis="Stand heute",
                needs_feature="Vermittlungen und Angebote"),
-    CountTable("sustainability", "Nachhaltigkeit der Vermittlungen: vermittelt, angenommen, nach n Monaten aktiv",
+    CountTable("sustainability", "Nachhaltigkeit der Vermittlungen: vermittelt, angenommen, nach 6 Monaten aktiv",
                "referral_followup", rows="offer_type", cols="referral_stage", measure="Vermittlungen",
                basis="Monat der Vermittlung", needs_feature="Vermittlungen und Angebote"),
-    CountTable("transitions", "Übergangsprotokolle je Kita und Schule", "transition_protocols",
-               rows="institution", cols="protocol", measure="Protokolle", basis="Schuljahr",
-               needs_feature="Ü1- und Ü2-Protokolle"),
+    CountTable("u1_by_kita", "Ü1-Protokolle je Kita", "u1_protocols", rows="institution", cols="u1_state",
+               measure="Protokolle", basis=_SCHOOL_YEAR,
+               note="Zurückgestellte Kinder zählen im Schuljahr ihrer neuen Einschulung."),
+    CountTable("u2_by_school", "Ü2-Protokolle je Grundschule", "u2_protocols", rows="institution", cols="u2_state",
+               measure="Protokolle", basis="Jahr des Wechsels in Klasse 5"),
 )
 TABLES: dict[str, Definition] = {t.key: t for t in _T}
 
 PAGES: dict[str, Page] = {p.key: p for p in (
     Page("fallfluss", "Fallfluss", "Wie Familien in die Präventionskette kommen und wie es weitergeht.",
-         ("intakes", "consent", "time_to_review", "time_to_lotse", "time_to_first_contact", "agenda",
+         ("intakes", "consent", "time_to_review", "time_to_lotse", "time_to_first_contact",
           "cases_per_session", "outcomes", "referrals", "transitions_on_time")),
     Page("sozialraum", "Sozialräume", "Fälle und Zugänge nach dem Wohnort der Familien, zusammengefasst zu "
          "Sozialräumen.", ("by_sozialraum", "channel_by_sozialraum")),
@@ -169,8 +171,9 @@ PAGES: dict[str, Page] = {p.key: p for p in (
     Page("nachhaltigkeit", "Nachhaltigkeit der Vermittlungen",
          "Für die jährlichen Auswertungsgespräche: vermittelt, angenommen und nach einigen Monaten noch aktiv.",
          ("sustainability",)),
-    Page("uebergaenge", "Übergänge", "Ü1- und Ü2-Protokolle je Kita und Schule.",
-         ("transitions", "transitions_on_time")),
+    Page("uebergaenge", "Übergänge", "Ü1- und Ü2-Protokolle je Kita und Schule, und ob sie vor Schulbeginn "
+         "übergeben wurden. Es zählt das Schuljahr, das im gewählten Jahr beginnt.",
+         ("u1_by_kita", "u2_by_school", "transitions_on_time")),
 )}
 
 #: The Sachbericht shows, per intake programme, rows of these tables (one protected table each).

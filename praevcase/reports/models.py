@@ -8,9 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
+from praevcase.cases.models import Case
 from praevcase.database import CreatedMixin
 from praevcase.database import IdMixin
 from praevcase.extensions import db
+from praevcase.statemachine import TransitionHistory
 from praevcase.tenancy import TenantScoped
 
 #: Kinds of external reference numbers (Bezugsgrößen) and their German labels
@@ -55,3 +57,14 @@ class ReachDenominator(IdMixin, CreatedMixin, TenantScoped, db.Model):
 
     def __repr__(self) -> str:
         return f"<ReachDenominator {self.programme} {self.year}/{self.half}>"
+
+
+# Indexes for the report queries on other features' tables (created by the reports migration;
+# bench/dashboard_scale.py shows the plans with and without them at 1 M cases):
+#: every case table filters one tenant's cases by the period of their intake
+sa.Index("ix_reports_cases_tenant_created", Case.tenant_id, Case.created_dt)
+#: consent and agenda events, and the first team decision / Lotse assignment of each case: one
+#: tenant's transitions of some triggers since the period's start, answered from the index alone
+sa.Index("ix_reports_history_tenant_trigger_occurred", TransitionHistory.tenant_id, TransitionHistory.workflow,
+         TransitionHistory.trigger, TransitionHistory.occurred_dt,
+         postgresql_include=["object_id", "from_state"])

@@ -1,12 +1,9 @@
-"""Aggregate SQL for the reports: counts and duration statistics grouped by dimensions.
+"""Aggregate SQL for the reports: counts and duration statistics of the fact sources, and vocabularies.
 
-Every statement groups and counts in the database. No statement selects a name, a birth date,
-a case number or a row id: a source exposes only a time column and dimension columns (codes),
-and the functions here return ``{(row key, column key): count}`` or per-group statistics.
-
-Each fact source is one entry in :data:`SOURCES`: its time column (what the period filters), the
-dimension columns a table can group or filter by, the joins and fixed conditions. A source is
-always restricted to the tenant explicitly, in addition to praevcase.tenancy.
+Every statement groups and counts in the database; the functions return ``{(row key, column key):
+count}`` or per-group statistics, never rows. The sources (what can be counted, by what) are in
+praevcase/reports/sources.py and praevcase/reports/transition_sources.py: one entry each in
+:data:`SOURCES`.
 """
 from __future__ import annotations
 
@@ -14,8 +11,6 @@ import statistics
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
-from dataclasses import field
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,130 +18,35 @@ import sqlalchemy as sa
 from praevcase.cases.catalogue import AGE_PHASE_LABELS
 from praevcase.cases.catalogue import CHANNEL_LABELS
 from praevcase.cases.catalogue import NEED_LABELS
-from praevcase.cases.models import Case
 from praevcase.extensions import db
-from praevcase.privacy.models import Family
 from praevcase.reports.definitions import Filters
 from praevcase.reports.periods import LOCAL
 from praevcase.reports.periods import month_label
+from praevcase.reports.referral_sources import HELD
+from praevcase.reports.referral_sources import VOCABULARY as REFERRAL_VOCABULARY
+from praevcase.reports.referral_sources import referral_sources
+from praevcase.reports.sources import Source
+from praevcase.reports.sources import calendar_days_between
+from praevcase.reports.sources import case_sources
+from praevcase.reports.sources import days_between
+from praevcase.reports.sources import dialect
+from praevcase.reports.sources import month_key
 from praevcase.reports.tables import DurationStats
 from praevcase.reports.tables import Item
-from praevcase.statemachine import TransitionHistory
+from praevcase.reports.transition_sources import VOCABULARY as TRANSITION_VOCABULARY
+from praevcase.reports.transition_sources import transition_sources
+from praevcase.sessions.models import ReviewSession
 from praevcase.tenants.models import Agency
 from workflows.case import CLOSING_REASON_LABELS_DE
 from workflows.case import STATE_LABELS_DE
 from workflows.case import CaseState
 
-CONSENT_EVENTS = {"submit": "asked", "confirm_consent": "given", "refuse_consent": "refused",
-                  "withdraw_consent": "withdrawn"}
 CONSENT_EVENT_LABELS = {"asked": "angefragt", "given": "erteilt", "refused": "abgelehnt", "withdrawn": "widerrufen"}
 OPEN_STATES = (CaseState.consent_pending, CaseState.ready_for_review, CaseState.on_agenda, CaseState.in_support)
 
 
-@dataclass(frozen=True)
-class Source:
-    """One kind of fact, with what it can be grouped and filtered by."""
-
-    time: Any
-    dims: dict[str, Any]
-    select_from: Callable[[sa.Select], sa.Select]
-    where: tuple[Any, ...] = ()
-    #: Optional second timestamp: the duration in days runs from ``time`` to ``until``
-    until: Any = None
-    tenant_columns: tuple[Any, ...] = field(default_factory=tuple)
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
-def month_key(column: Any) -> Any:
-    """'YYYY-MM' of a timestamp in German local time (SQLite, the embedded default: UTC)."""
-    if _dialect() == "postgresql":
-        return sa.func.to_char(sa.func.timezone(str(LOCAL), column), "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column)
-
-
-def _days(start: Any, end: Any) -> Any:
-    if _dialect() == "postgresql":
-        return sa.extract("epoch", end - start) / 86400.0
-    return sa.func.julianday(end) - sa.func.julianday(start)
-
-
-def _case_dims() -> dict[str, Any]:
-    outcome = sa.case((Case.state == CaseState.closed, sa.literal("closed:") + sa.cast(Case.closing_reason, sa.String)),
-                      else_=sa.cast(Case.state, sa.String))
-    return {"channel": Case.channel, "sozialraum": Family.sozialraum, "age_phase": Case.age_phase,
-            "agency": Case.origin_agency_id, "outcome": outcome}
-
-
-def _with_family(q: sa.Select) -> sa.Select:
-    return q.select_from(Case).join(Family, Family.id == Case.family_id)
-
-
-def _cases() -> Source:
-    return Source(Case.created_dt, _case_dims(), _with_family, (Case.state != CaseState.draft,),
-                  tenant_columns=(Case.tenant_id, Family.tenant_id))
-
-
-def _history_events(*triggers: str) -> Callable[[], Source]:
-    def build() -> Source:
-        dims = {**_case_dims(), "consent_event": sa.case(CONSENT_EVENTS, value=TransitionHistory.trigger)}
-
-        def joins(q: sa.Select) -> sa.Select:
-            return (q.select_from(TransitionHistory).join(Case, Case.id == TransitionHistory.object_id)
-                    .join(Family, Family.id == Case.family_id))
-
-        return Source(TransitionHistory.occurred_dt, dims, joins,
-                      (TransitionHistory.workflow == "case", TransitionHistory.trigger.in_(triggers)),
-                      tenant_columns=(TransitionHistory.tenant_id, Case.tenant_id, Family.tenant_id))
-
-    return build
-
-
-def _needs() -> Source:
-    if _dialect() == "postgresql":
-        need = sa.func.json_array_elements_text(Case.needs).table_valued("value").lateral("need")
-    else:
-        need = sa.func.json_each(Case.needs).table_valued("value").lateral("need")
-
-    def joins(q: sa.Select) -> sa.Select:
-        return _with_family(q).join(need, sa.true())
-
-    return Source(Case.created_dt, {**_case_dims(), "need": need.c.value}, joins, (Case.state != CaseState.draft,),
-                  tenant_columns=(Case.tenant_id, Family.tenant_id))
-
-
-def _first_transition(*, trigger: str | None = None, from_state: str | None = None) -> Callable[[], Source]:
-    """Cases with the time of their first transition of a kind (the duration runs from the intake).
-
-    A correlated subquery per case of the period, so the history index (workflow, object_id,
-    occurred_dt) answers it and only the period's cases are looked up.
-    """
-
-    def build() -> Source:
-        conditions = [TransitionHistory.workflow == "case", TransitionHistory.object_id == Case.id,
-                      TransitionHistory.tenant_id == Case.tenant_id]
-        if trigger:
-            conditions.append(TransitionHistory.trigger == trigger)
-        if from_state:
-            conditions.append(TransitionHistory.from_state == from_state)
-        first = sa.select(sa.func.min(TransitionHistory.occurred_dt)).where(*conditions).scalar_subquery()
-        return Source(Case.created_dt, _case_dims(), _with_family, (Case.state != CaseState.draft,), until=first,
-                      tenant_columns=(Case.tenant_id, Family.tenant_id))
-
-    return build
-
-
 #: Fact source key → builder. Sources of features not installed yet are simply absent.
-SOURCES: dict[str, Callable[[], Source]] = {
-    "cases": _cases,
-    "consent_events": _history_events(*CONSENT_EVENTS),
-    "agenda_events": _history_events("put_on_agenda"),
-    "needs": _needs,
-    "time_to_review": _first_transition(from_state=CaseState.on_agenda.value),
-    "time_to_lotse": _first_transition(trigger="assign_lotse"),
-}
+SOURCES: dict[str, Callable[[], Source]] = {**case_sources(), **transition_sources(), **referral_sources()}
 
 
 def _key(value: Any) -> str:
@@ -155,14 +55,27 @@ def _key(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def _filtered(source: Source, filters: Filters, tenant_id: uuid.UUID, *columns: Any) -> sa.Select:
+def _filtered(source: Source, filters: Filters, tenant_id: uuid.UUID, used: set[str], *columns: Any) -> sa.Select:
+    """The source's facts in the period and filters; joins only what *used* dimensions and filters need."""
     start, end = filters.period.bounds()
-    q = source.select_from(sa.select(*columns)).where(*source.where, source.time >= start, source.time < end)
-    q = q.where(*(c == tenant_id for c in source.tenant_columns))
-    for dim, value in (("sozialraum", filters.sozialraum), ("age_phase", filters.age_phase),
-                       ("agency", filters.agency_id), ("channel", filters.channel)):
-        if value is None:
-            continue
+    wanted = {"sozialraum": filters.sozialraum, "age_phase": filters.age_phase, "agency": filters.agency_id,
+              "channel": filters.channel}
+    wanted = {dim: value for dim, value in wanted.items() if value is not None}
+    q = source.select_from(sa.select(*columns))
+    joined: list[str] = []
+    for dim in sorted(used | set(wanted)):
+        for name in source.needs.get(dim, ()):
+            if name not in joined:
+                joined.append(name)
+    for name in sorted(joined, key=lambda n: len(source.joins[n].after)):
+        q = source.joins[name].apply(q)
+    tenant_columns = [*source.tenant_columns, *(source.joins[n].tenant_column for n in joined)]
+    q = q.where(*source.where, *(c == tenant_id for c in tenant_columns))
+    if source.year is not None:
+        q = q.where(source.year == filters.period.year)
+    else:
+        q = q.where(source.time >= start, source.time < end)
+    for dim, value in wanted.items():
         column = source.dims[dim]
         q = q.where(column.is_(None) if value == "" else column == value)
     return q
@@ -175,29 +88,71 @@ def _dimension(source: Source, key: str) -> Any:
 def counts(source_key: str, rows: str, cols: str | None, filters: Filters,
            tenant_id: uuid.UUID) -> dict[tuple[str, str], int]:
     """{(row key, column key): count} of the source's facts in the period and filters."""
+    return counts_many(source_key, [(rows, cols)], filters, tenant_id)[0]
+
+
+def counts_many(source_key: str, shapes: list[tuple[str, str | None]], filters: Filters,
+                tenant_id: uuid.UUID) -> list[dict[tuple[str, str], int]]:
+    """The counts of several tables of one source in one pass over its facts (GROUPING SETS).
+
+    A page shows several tables of the cases of one period; one scan instead of one per table.
+    SQLite (the embedded default) has no GROUPING SETS: one query per table there.
+    """
     source = SOURCES[source_key]()
-    dims = [_dimension(source, rows)] + ([_dimension(source, cols)] if cols else [])
-    q = _filtered(source, filters, tenant_id, *dims, sa.func.count()).group_by(*dims)
-    out: dict[tuple[str, str], int] = {}
+    if len(shapes) > 1 and dialect() != "postgresql":
+        return [counts_many(source_key, [shape], filters, tenant_id)[0] for shape in shapes]
+    dims = list(dict.fromkeys(d for shape in shapes for d in shape if d))
+    columns = {d: _dimension(source, d).label(f"d_{n}") for n, d in enumerate(dims)}
+    q = _filtered(source, filters, tenant_id, set(dims), *columns.values(), sa.func.count())
+    if len(shapes) == 1:
+        q = q.group_by(*columns.values())
+    else:
+        sets = list(dict.fromkeys(tuple(d for d in shape if d) for shape in shapes))
+        q = q.group_by(sa.func.grouping_sets(*(sa.tuple_(*(columns[d] for d in s)) for s in sets)))
+        q = q.add_columns(sa.func.grouping(*columns.values()))
+    outs: list[dict[tuple[str, str], int]] = [{} for _ in shapes]
     for row in db.session.execute(q):
-        key = (_key(row[0]), _key(row[1]) if cols else "")
-        out[key] = out.get(key, 0) + int(row[-1])
-    return out
+        values = dict(zip(dims, row[:len(dims)], strict=True))
+        # GROUPING(...) has a bit set for every column the row is *not* grouped by
+        absent = {d for n, d in enumerate(dims) if len(shapes) > 1 and row[-1] >> (len(dims) - 1 - n) & 1}
+        for out, (rows, cols) in zip(outs, shapes, strict=True):
+            if absent != set(dims) - {rows, cols}:
+                continue
+            key = (_key(values[rows]), _key(values[cols]) if cols else "")
+            out[key] = out.get(key, 0) + int(row[len(dims)])
+    return outs
 
 
 def durations(source_key: str, group: str, filters: Filters,
               tenant_id: uuid.UUID) -> tuple[dict[str, DurationStats], DurationStats]:
-    """Per group and overall: n, median and quartiles of the days from ``time`` to ``until``."""
+    """Per group and overall: n, median and quartiles of the days from ``time`` to ``until``.
+
+    The facts are a materialised CTE, so the per-case lookup of the end event runs once per case.
+    """
     source = SOURCES[source_key]()
-    facts = _filtered(source, filters, tenant_id, _dimension(source, group).label("g"),
-                      _days(source.time, source.until).label("days")).subquery("facts")
-    if _dialect() != "postgresql":
+    start, _ = filters.period.bounds()
+    base = _filtered(source, filters, tenant_id, {group}, _dimension(source, group).label("g"))
+    if source.until_join is not None:
+        base, until = source.until_join(base, tenant_id, start)
+    else:
+        until = source.until
+    days = (calendar_days_between if source.calendar_days else days_between)(source.time, until)
+    facts = base.add_columns(days.label("days")).cte("facts")
+    if dialect() != "postgresql":
         return _durations_in_python(facts)
+    facts = facts.prefix_with("MATERIALIZED")
     stats = [sa.func.count(), *(sa.func.percentile_cont(p).within_group(facts.c.days) for p in (0.5, 0.25, 0.75))]
-    q = sa.select(facts.c.g, *stats).where(facts.c.days.is_not(None)).group_by(facts.c.g)
-    per_group = {_key(r[0]): DurationStats(int(r[1]), r[2], r[3], r[4]) for r in db.session.execute(q)}
-    r = db.session.execute(sa.select(*stats).where(facts.c.days.is_not(None))).one()
-    return per_group, DurationStats(int(r[0]), r[1], r[2], r[3])
+    q = sa.select(facts.c.g, *stats).where(facts.c.days.is_not(None)).group_by(sa.func.grouping_sets(
+        sa.tuple_(facts.c.g), sa.tuple_()))
+    per_group: dict[str, DurationStats] = {}
+    overall = DurationStats(0)
+    for r in db.session.execute(q.add_columns(sa.func.grouping(facts.c.g))):
+        stats_row = DurationStats(int(r[1]), r[2], r[3], r[4])
+        if r[5]:
+            overall = stats_row
+        else:
+            per_group[_key(r[0])] = stats_row
+    return per_group, overall
 
 
 def _durations_in_python(facts: Any) -> tuple[dict[str, DurationStats], DurationStats]:
@@ -228,7 +183,18 @@ def vocabulary(dimension: str, filters: Filters, settings: dict[str, Any], tenan
         return [Item(s, s) for s in settings.get("sozialraeume", [])]
     if dimension == "age_phase":
         return [Item(a.value, label) for a, label in AGE_PHASE_LABELS.items()]
-    if dimension == "agency":
+    for known in (TRANSITION_VOCABULARY, REFERRAL_VOCABULARY):
+        if dimension in known:
+            return [Item(k, v) for k, v in known[dimension].items()]
+    if dimension == "session":
+        start, end = filters.period.bounds()
+        q = (sa.select(ReviewSession.starts_dt)
+             .where(ReviewSession.tenant_id == tenant_id, ReviewSession.starts_dt >= start,
+                    ReviewSession.starts_dt < end, ReviewSession.state.in_(HELD))
+             .order_by(ReviewSession.starts_dt))
+        days = [dt.astimezone(LOCAL).date() for dt in db.session.scalars(q)]
+        return [Item(d.isoformat(), d.strftime("%d.%m.%Y")) for d in days]
+    if dimension in ("agency", "institution"):
         q = sa.select(Agency.id, Agency.name).where(Agency.tenant_id == tenant_id).order_by(Agency.name)
         return [Item(str(i), n) for i, n in db.session.execute(q)]
     if dimension == "outcome":

@@ -45,6 +45,7 @@ from praevcase.reports.periods import Period
 from praevcase.reports.periods import choices
 from praevcase.reports.permissions import REPORTS_DENOMINATORS
 from praevcase.reports.permissions import REPORTS_READ
+from praevcase.reports.queries import SOURCES
 from praevcase.reports.schemas import DenominatorIn
 from praevcase.reports.schemas import ReportFilterIn
 from praevcase.reports.suppression import method_de
@@ -194,7 +195,7 @@ def stylesheet():
 @bp.route("/")
 @requires(REPORTS_READ)
 def index():
-    return render_template("reports/index.html", pages=PAGES.values(), tables=TABLES)
+    return render_template("reports/index.html", pages=PAGES.values(), tables=TABLES, available=set(SOURCES))
 
 
 @bp.route(f"/<any({PAGE_KEYS}):page>")

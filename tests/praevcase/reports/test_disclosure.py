@@ -152,8 +152,21 @@ def numbers_in(payload) -> list[int]:
 
 @pytest.fixture
 def signed_in(app, client, town):
+    """The statistics role signed in (web) and with a token (API); every family waits for a Kita place."""
+    from datetime import timedelta
+
+    from praevcase.database import new_id
+    from praevcase.extensions import db
+    from praevcase.offers.catalogue import OfferType
+    from praevcase.referrals.models import Referral
+    from workflows.referral import ReferralState
+
     login_as(client, app, town.statistics)
     with arrange(app):
+        for case in town.cases:
+            db.session.add(Referral(id=new_id(), tenant_id=town.tenant.id, created_dt=case.created_dt, case_id=case.id,
+                                    offer_type=OfferType.kita_platz, state=ReferralState.waitlisted,
+                                    provider_name="Träger", requested_dt=case.created_dt + timedelta(days=1)))
         _, token = create_token(town.statistics, name="t", scopes={Role.statistics}, now=utcnow())
     return {"Authorization": f"Bearer {token}"}
 

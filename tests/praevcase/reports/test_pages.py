@@ -241,9 +241,9 @@ def test_pdf_and_csv_downloads_are_labelled_for_german_excel(app, client, town):
 
 
 def test_tables_of_features_not_recorded_yet_say_what_is_missing(app, client, town, token):
-    body = client.get(f"/api/v1/reports/nachhaltigkeit?{H1}", headers=token).json
-    assert body["tables"][0]["kind"] == "unavailable"
-    assert "Vermittlungen" in body["tables"][0]["message"]
+    body = client.get(f"/api/v1/reports/luecken?{H1}", headers=token).json
+    unmet = next(t for t in body["tables"] if t["key"] == "unmet_needs")
+    assert unmet["kind"] == "unavailable" and "kein passendes Angebot" in unmet["message"]
 
 
 def test_the_report_api_is_in_the_openapi_document(client):
@@ -264,3 +264,25 @@ def test_charts_are_accessible_and_have_a_table_next_to_them(app, client, town):
     assert charts and all('role="img"' in c and "aria-labelledby" in c for c in charts)
     assert html.count("<figure") <= html.count('<table class="report-table"')
     assert 'href="/berichte/berichte.css"' in html and client.get("/berichte/berichte.css").status_code == 200
+
+
+def test_tables_counted_together_equal_tables_counted_one_by_one(app, town):
+    from praevcase.reports import compose
+    from praevcase.reports.definitions import PAGES
+    from praevcase.reports.definitions import TABLES
+    from praevcase.reports.definitions import Filters
+    from praevcase.reports.periods import Period
+
+    with arrange(app):
+        for n in range(7):
+            add_case(town, sozialraum="Süd", age_phase=AgePhase.grundschule, state=CaseState.in_support,
+                     channel=IntakeChannel.familienbuero, created=at(2026, 5, 1 + n), agency=town.clinic)
+        from praevcase.tenancy import set_scope
+
+        set_scope(db.session, town.tenant.id)
+        ctx = compose.Context.of(town.tenant)
+        for filters in (Filters(Period.parse("2026-H1")), Filters(Period.parse("2026"), sozialraum="Süd")):
+            for page in PAGES:
+                together = compose.run_page(page, filters, ctx)
+                alone = [compose.run(TABLES[key], filters, ctx) for key in PAGES[page].tables]
+                assert [r.to_dict() for r in together] == [r.to_dict() for r in alone], page

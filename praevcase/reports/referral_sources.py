@@ -1,0 +1,118 @@
+"""Fact sources of the review and support phase: sessions, referrals and the Lotse's contacts.
+
+- ``session_cases``: agenda items per Schnittstellengespräch that took place (held), by its date;
+- ``referrals``: referrals by offer type and current state, by the month they were proposed;
+- ``referral_followup``: the same referrals in exclusive stages for the annual review
+  (:data:`STAGES`), so a row adds up to the referrals made;
+- ``waitlists``: referrals on a waiting list now, by the month they were proposed;
+- ``time_to_first_contact``: days from the intake to the Lotse's first logged contact.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from praevcase.cases.models import Case
+from praevcase.lotse.models import Contact
+from praevcase.offers.catalogue import OFFER_TYPE_LABELS
+from praevcase.privacy.models import Family
+from praevcase.referrals.models import Referral
+from praevcase.reports.periods import LOCAL
+from praevcase.reports.sources import FAMILY
+from praevcase.reports.sources import Join
+from praevcase.reports.sources import Source
+from praevcase.reports.sources import case_dims
+from praevcase.reports.sources import dialect
+from praevcase.reports.sources import on_cases
+from praevcase.sessions.models import AgendaItem
+from praevcase.sessions.models import ReviewSession
+from workflows.referral import STATE_LABELS_DE as REFERRAL_LABELS
+from workflows.review_session import ReviewSessionState
+
+#: Sessions that took place (planned ones may still change, cancelled ones had no cases)
+HELD = (ReviewSessionState.held, ReviewSessionState.minutes_final)
+#: Months after the start of an offer at which a referral counts as sustained
+FOLLOW_UP_MONTHS = 6
+
+STAGES = {"not_taken_up": "nicht angenommen (abgelehnt, storniert, noch offen)",
+          "not_started": "angenommen, noch nicht begonnen",
+          "ended_early": f"begonnen, vor {FOLLOW_UP_MONTHS} Monaten abgebrochen",
+          "sustained": f"nach {FOLLOW_UP_MONTHS} Monaten noch aktiv oder abgeschlossen",
+          "too_recent": f"begonnen, noch keine {FOLLOW_UP_MONTHS} Monate her"}
+VOCABULARY: dict[str, dict[str, str]] = {
+    "offer_type": {t.value: label for t, label in OFFER_TYPE_LABELS.items()},
+    "referral_outcome": {s.value: label for s, label in REFERRAL_LABELS.items()},
+    "referral_stage": STAGES,
+}
+
+
+def _via_case(case_link: Any) -> tuple[dict[str, Join], dict[str, tuple[str, ...]]]:
+    """The case of a fact (for channel, age phase, agency) and its family (Sozialraum), when needed."""
+    joins = {"case": Join(lambda q: q.join(Case, Case.id == case_link), Case.tenant_id),
+             "family": Join(FAMILY.apply, Family.tenant_id, after=("case",))}
+    needs = {d: ("case",) for d in case_dims()} | {"sozialraum": ("case", "family")}
+    return joins, needs
+
+
+def session_key(column: Any) -> Any:
+    """'YYYY-MM-DD' of a session's start in local time (SQLite: UTC)."""
+    if dialect() == "postgresql":
+        return sa.func.to_char(sa.func.timezone(str(LOCAL), column), "YYYY-MM-DD")
+    return sa.func.strftime("%Y-%m-%d", column)
+
+
+def _session_cases() -> Source:
+    joins, needs = _via_case(AgendaItem.case_id)
+    return Source(ReviewSession.starts_dt, {**case_dims(), "session": session_key(ReviewSession.starts_dt)},
+                  lambda q: q.select_from(AgendaItem).join(ReviewSession, ReviewSession.id == AgendaItem.session_id),
+                  (ReviewSession.state.in_(HELD),),
+                  tenant_columns=(AgendaItem.tenant_id, ReviewSession.tenant_id), joins=joins, needs=needs)
+
+
+def _stage() -> Any:
+    """The exclusive stage of a referral today (SQL ``now()``: the report is "Stand heute")."""
+    if dialect() == "postgresql":
+        horizon = Referral.started_dt + sa.text(f"interval '{FOLLOW_UP_MONTHS} months'")
+        now = sa.func.now()
+    else:
+        horizon = sa.func.datetime(Referral.started_dt, f"+{FOLLOW_UP_MONTHS} months")
+        now = sa.func.datetime("now")
+    return sa.case(
+        (Referral.state.in_(("proposed", "offered", "declined", "cancelled")), "not_taken_up"),
+        (Referral.started_dt.is_(None), "not_started"),
+        (sa.and_(Referral.state == "dropped", Referral.ended_dt < horizon), "ended_early"),
+        (sa.or_(Referral.state == "completed", horizon <= now), "sustained"),
+        else_="too_recent")
+
+
+def _referrals(*, waitlisted_only: bool = False) -> Callable[[], Source]:
+    def build() -> Source:
+        joins, needs = _via_case(Referral.case_id)
+        dims = {**case_dims(), "offer_type": Referral.offer_type, "referral_outcome": Referral.state,
+                "referral_stage": _stage()}
+        where = (Referral.state == "waitlisted",) if waitlisted_only else ()
+        return Source(Referral.created_dt, dims, lambda q: q.select_from(Referral), where,
+                      tenant_columns=(Referral.tenant_id,), joins=joins, needs=needs)
+
+    return build
+
+
+def _first_contact() -> Source:
+    """Cases with the date of the Lotse's first contact, read per case from the period's start on."""
+
+    def until_join(q: sa.Select, tenant_id: Any, start: Any) -> tuple[sa.Select, Any]:
+        first = (sa.select(Contact.case_id.label("case_id"), sa.func.min(Contact.contact_date).label("on"))
+                 .where(Contact.tenant_id == tenant_id, Contact.contact_date >= start.astimezone(LOCAL).date())
+                 .group_by(Contact.case_id).subquery("first_contact"))
+        return q.join(first, first.c.case_id == Case.id), first.c.on
+
+    source = on_cases(case_dims())
+    return Source(source.time, source.dims, source.select_from, source.where, until_join=until_join,
+                  calendar_days=True, tenant_columns=source.tenant_columns, joins=source.joins, needs=source.needs)
+
+
+def referral_sources() -> dict[str, Callable[[], Source]]:
+    return {"session_cases": _session_cases, "referrals": _referrals(), "referral_followup": _referrals(),
+            "waitlists": _referrals(waitlisted_only=True), "time_to_first_contact": _first_contact}
