@@ -6,8 +6,9 @@
 Creates (drops first) the database ``praevcase_bench_dashboard`` with tests/pg.py ``fresh_database``, runs the
 migrations, and loads with ``generate_series`` SQL: one large tenant ("Kreis Bench") with ``--cases`` cases
 over five years (2021–2025) and their families, a neighbour tenant with a tenth of that (its rows must never be
-read), and the transition history the reports read (submit, confirm_consent, put_on_agenda, assign_lotse, close:
-about four rows per case). Families carry a dummy wrapped key; the reports never decrypt anything.
+read), the transition history the reports read (submit, confirm_consent, put_on_agenda, assign_lotse, close:
+about four rows per case), monthly held sessions with the cases put on their agenda, one referral per supported
+case and the Lotse's first two contacts. Families carry a dummy wrapped key; the reports never decrypt anything.
 
 Then, as the coordinator of the large tenant, it times (median of 5 warm runs) every table of the report pages
 through the same code the web pages use (``praevcase.reports.compose``: aggregate SQL + suppression), for a
@@ -40,7 +41,8 @@ NEEDS = ["kita_platz", "sprachfoerderung", "gesundheit", "erziehung", "psychosoz
          "materielle_lage", "wohnen", "bildung", "teilhabe", "sonstiges"]
 REASONS = ["goals_met", "handed_to_regular_system", "family_declined", "moved", "consent_withdrawn", "other"]
 #: Indexes added by the reports migration (dropped with --without-report-indexes)
-REPORT_INDEXES = ("ix_reports_cases_tenant_created", "ix_reports_history_tenant_trigger_occurred")
+REPORT_INDEXES = ("ix_reports_cases_tenant_created", "ix_reports_history_tenant_trigger_occurred",
+                  "ix_reports_referrals_tenant_created", "ix_reports_contacts_tenant_date")
 
 
 def _sql_array(values: list[str]) -> str:
@@ -161,6 +163,56 @@ def _load(conn, tenant, agencies, users, n: int, seed: str) -> None:
     """), params)
 
 
+def _load_support(conn, tenant, users, seed: str) -> None:
+    """Held monthly sessions with the cases put on their agenda, one referral per supported case, and
+    the Lotse's first two contacts (the sources of the support-phase tables)."""
+    params = {"t": tenant.id, "seed": seed, "coordinator": users["coordinator"].id, "lotse": users["lotse"].id}
+    conn.execute(sa.text("""
+        INSERT INTO review_sessions (id, tenant_id, created_dt, starts_dt, ends_dt, place, agenda_cutoff_dt, state,
+                                    held_dt, ical_uid, ical_sequence, version)
+        SELECT md5(:seed || 's' || m)::uuid, :t, m - interval '30 days', m + interval '13 days 13 hours',
+               m + interval '13 days 15 hours', 'Präventionsbüro', m + interval '6 days', 'held',
+               m + interval '13 days 15 hours', md5(:seed || 's' || m), 0, 1
+        FROM generate_series(timestamptz '2021-01-01', timestamptz '2026-12-01', interval '1 month') AS m
+    """), params)
+    conn.execute(sa.text("""
+        INSERT INTO agenda_items (id, tenant_id, session_id, case_id, position, added_dt)
+        SELECT md5(:seed || 'a' || h.object_id)::uuid, :t,
+               md5(:seed || 's' || date_trunc('month', h.occurred_dt))::uuid, h.object_id,
+               row_number() OVER (PARTITION BY date_trunc('month', h.occurred_dt) ORDER BY h.object_id), h.occurred_dt
+        FROM transition_history h
+        WHERE h.tenant_id = :t AND h.workflow = 'case' AND h.trigger = 'put_on_agenda'
+    """), params)
+    types = _sql_array(["sprachfoerderung", "kita_platz", "erziehungsberatung", "fruehe_hilfen", "familienbildung",
+                        "therapie", "lernfoerderung", "freizeit"])
+    conn.execute(sa.text(f"""
+        INSERT INTO referrals (id, tenant_id, created_dt, case_id, offer_type, provider_name, state, requested_dt,
+                               started_dt, ended_dt, version)
+        SELECT md5(:seed || 'r' || c.id)::uuid, :t, c.lotse_assigned_dt + interval '1 day', c.id,
+               ({types})[1 + abs(hashtext(c.id::text)) % 8], r.provider, r.state,
+               CASE WHEN r.state IN ('requested', 'waitlisted', 'started', 'completed', 'dropped')
+                    THEN c.lotse_assigned_dt + interval '5 days' END,
+               CASE WHEN r.state IN ('started', 'completed', 'dropped')
+                    THEN c.lotse_assigned_dt + interval '20 days' END,
+               CASE WHEN r.state = 'completed' THEN c.lotse_assigned_dt + interval '260 days'
+                    WHEN r.state = 'dropped' THEN c.lotse_assigned_dt + interval '60 days'
+                    WHEN r.state = 'declined' THEN c.lotse_assigned_dt + interval '3 days' END, 1
+        FROM cases c
+        CROSS JOIN LATERAL (SELECT CASE abs(hashtext(c.id::text)) % 10 WHEN 0 THEN 'proposed' WHEN 1 THEN 'declined'
+                                        WHEN 2 THEN 'waitlisted' WHEN 3 THEN 'dropped' WHEN 4 THEN 'started'
+                                        WHEN 5 THEN 'started' ELSE 'completed' END AS state,
+                                   'Träger' AS provider) AS r
+        WHERE c.tenant_id = :t AND c.lotse_assigned_dt IS NOT NULL
+    """), params)  # noqa: S608 - built from the module's constant lists
+    conn.execute(sa.text("""
+        INSERT INTO lotse_contacts (id, tenant_id, created_dt, case_id, author_id, contact_date, setting)
+        SELECT md5(:seed || 'k' || c.id || n)::uuid, :t, c.lotse_assigned_dt + n * interval '9 days', c.id, :lotse,
+               (c.lotse_assigned_dt + n * interval '9 days')::date, 'home'
+        FROM cases c CROSS JOIN generate_series(1, 2) AS n
+        WHERE c.tenant_id = :t AND c.lotse_assigned_dt IS NOT NULL
+    """), params)
+
+
 @contextmanager
 def _captured(engine):
     statements: list[tuple[str, object]] = []
@@ -248,9 +300,11 @@ def _populate(n: int):
     conn = db.session.connection()
     _load(conn, big, big_agencies, big_users, n, "a")
     _load(conn, small, small_agencies, small_users, max(n // 10, 1), "b")
+    _load_support(conn, big, big_users, "a")
+    _load_support(conn, small, small_users, "b")
     db.session.commit()
     counts = {t: db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))  # noqa: S608 - fixed names
-              for t in ("families", "cases", "transition_history")}
+              for t in ("families", "cases", "transition_history", "agenda_items", "referrals", "lotse_contacts")}
     loaded = ", ".join(f"{t} {c:,}" for t, c in counts.items())
     print(f"loaded in {time.perf_counter() - started:.0f} s: {loaded}")
     return big

@@ -98,7 +98,7 @@ def column_chart(chart_id: str, title: str, labels: Sequence[str], values: Seque
 
 
 def bar_chart(chart_id: str, title: str, labels: Sequence[str], values: Sequence[int | None], *,
-              unit: str = "Fälle", width: int = 640, label_width: int = 250, bar_height: int = 22) -> Markup:
+              unit: str = "Fälle", width: int = 680, label_width: int = 310, bar_height: int = 22) -> Markup:
     """Horizontal bars with the label on the left and the value at the bar's end (categories)."""
     top, gap, right = 8, 8, 56
     height = top * 2 + max(len(values), 1) * (bar_height + gap)
@@ -108,7 +108,7 @@ def bar_chart(chart_id: str, title: str, labels: Sequence[str], values: Sequence
     for idx, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = top + idx * (bar_height + gap)
         mid = y + bar_height / 2 + 4
-        short = label if len(label) <= 38 else label[:37] + "…"
+        short = label if len(label) <= 44 else label[:43] + "…"
         out.append(f'<text x="{label_width - 8}" y="{mid:.1f}" text-anchor="end" fill="{TEXT}" '
                    f'aria-hidden="true">{escape(short)}</text>')
         if value is None:

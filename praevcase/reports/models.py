@@ -12,6 +12,8 @@ from praevcase.cases.models import Case
 from praevcase.database import CreatedMixin
 from praevcase.database import IdMixin
 from praevcase.extensions import db
+from praevcase.lotse.models import Contact
+from praevcase.referrals.models import Referral
 from praevcase.statemachine import TransitionHistory
 from praevcase.tenancy import TenantScoped
 
@@ -68,3 +70,7 @@ sa.Index("ix_reports_cases_tenant_created", Case.tenant_id, Case.created_dt)
 sa.Index("ix_reports_history_tenant_trigger_occurred", TransitionHistory.tenant_id, TransitionHistory.workflow,
          TransitionHistory.trigger, TransitionHistory.occurred_dt,
          postgresql_include=["object_id", "from_state"])
+#: referral tables: one tenant's referrals by the period they were proposed in
+sa.Index("ix_reports_referrals_tenant_created", Referral.tenant_id, Referral.created_dt)
+#: the Lotse's first contact per case since the period's start, from the index alone
+sa.Index("ix_reports_contacts_tenant_date", Contact.tenant_id, Contact.contact_date, postgresql_include=["case_id"])

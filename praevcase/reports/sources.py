@@ -134,7 +134,8 @@ def _needs() -> Source:
     if dialect() == "postgresql":
         need = sa.func.json_array_elements_text(Case.needs).table_valued("value").lateral("need")
     else:
-        need = sa.func.json_each(Case.needs).table_valued("value").lateral("need")
+        # SQLite's table-valued functions see the columns to their left without LATERAL
+        need = sa.func.json_each(Case.needs).table_valued("value").alias("need")
     return on_cases({**case_dims(), "need": need.c.value}, extra=lambda q: q.join(need, sa.true()))
 
 

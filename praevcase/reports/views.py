@@ -141,6 +141,8 @@ def chart_for(result: Result) -> Any:
     """The chart drawn from the protected result (None for tables without a chart)."""
     if isinstance(result, CountResult):
         labels, values = result.chart_series()
+        if not any(values) and None not in values:
+            return None  # nothing but zeros (or no rows): the table says it
         over_time = result.definition.chart == "cols" or result.definition.rows == "month"
         if over_time and len({label.split(" ")[-1] for label in labels}) == 1:
             labels = [label.split(" ")[0] for label in labels]  # "März 2026" → "März": one year, short axis
