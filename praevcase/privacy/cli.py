@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
@@ -35,29 +34,18 @@ keys_cli = AppGroup("keys", help="Schlüsselbund (außerhalb der Datenbank): erz
 @click.option("--tenant", "slug", default=None, help="nur dieser Mandant (Kurzname)")
 def retention_cmd(dry_run: bool, slug: str | None) -> None:
     """Erase every family whose retention period has run out (idempotent; one commit per tenant)."""
-    from praevcase.privacy.retention import apply_retention
-    from praevcase.tenants.models import Tenant
+    from praevcase.privacy.retention import run_retention
 
     set_scope(db.session, ALL_TENANTS)
-    q = sa.select(Tenant).order_by(Tenant.slug)
-    if slug:
-        q = q.where(Tenant.slug == slug)
-    tenant_ids = [t.id for t in db.session.scalars(q)]
-    if slug and not tenant_ids:
-        raise click.ClickException(f"Unbekannter Mandant: {slug}")
-    now = utcnow()
-    total = 0
-    for tenant_id in tenant_ids:
-        result = apply_retention(db.session.get(Tenant, tenant_id), now=now, dry_run=dry_run)
-        if dry_run:
-            db.session.rollback()
-            verb = "fällig"
-        else:
-            db.session.commit()
-            verb = "gelöscht"
+    total, seen = 0, False
+    verb = "fällig" if dry_run else "gelöscht"
+    for result in run_retention(now=utcnow(), dry_run=dry_run, slug=slug):
+        seen = True
         total += len(result.due)
         shown = ", ".join(result.due[:20]) + (" …" if len(result.due) > 20 else "")
         click.echo(f"{result.tenant_slug}: {len(result.due)} Familie(n) {verb}" + (f": {shown}" if result.due else ""))
+    if slug and not seen:
+        raise click.ClickException(f"Unbekannter Mandant: {slug}")
     click.echo(f"Zusammen: {total} Familie(n) {'fällig (Probelauf, nichts gelöscht)' if dry_run else 'gelöscht'}")
 
 

@@ -222,7 +222,9 @@ def erase_family(family: Family, *, cause: str, requested_by: uuid.UUID | None, 
         counts[getattr(hook, "__name__", "hook")] = hook(family, now)
     counts.update(_erase_registered(family))
     persons = _table("persons")
-    counts["persons"] = db.session.execute(sa.delete(persons).where(persons.c.family_id == family.id)).rowcount
+    deleted_persons = set(db.session.scalars(
+        sa.delete(persons).where(persons.c.family_id == family.id).returning(persons.c.id)))
+    counts["persons"] = len(deleted_persons)
     consents = _table("consent_records")
     counts["consent_records"] = db.session.execute(
         sa.update(consents).where(consents.c.family_id == family.id).values(child_view_ct=None, evidence_ct=None)
@@ -238,10 +240,11 @@ def erase_family(family: Family, *, cause: str, requested_by: uuid.UUID | None, 
     db.session.add(tomb)
     db.session.flush()
     # rows of this family still in the identity map must not outlive the erasure in memory
+    # (by primary key: touching an attribute of an expired row would try to reload a deleted one)
     for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, Person) and obj.family_id == family.id:
+        if isinstance(obj, Person) and sa.inspect(obj).identity[0] in deleted_persons:
             db.session.expunge(obj)
-        elif isinstance(obj, ConsentRecord) and obj.family_id == family.id:
+        elif isinstance(obj, ConsentRecord) and sa.inspect(obj).dict.get("family_id", family.id) == family.id:
             db.session.expire(obj)
     forget_keys()
     forget_grants()

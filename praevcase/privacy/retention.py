@@ -22,6 +22,7 @@ from __future__ import annotations
 import calendar
 import uuid
 from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -129,3 +130,21 @@ def apply_retention(tenant: Tenant, *, now: datetime, dry_run: bool = False) -> 
     record(db.session, "privacy.retention", now=now, tenant_id=tenant.id,
            details={"erased": result.erased, "rules": sorted(RETENTION_RULES), "holds": sorted(RETENTION_HOLDS)})
     return result
+
+
+def run_retention(*, now: datetime, dry_run: bool = False, slug: str | None = None) -> Iterator[RetentionResult]:
+    """The retention job over every tenant (or one): one commit per tenant, a dry run commits nothing.
+
+    Run daily by the scheduler and by ``flask --app wsgi privacy retention``. The caller sets the
+    session scope to ALL_TENANTS. An unknown *slug* yields nothing.
+    """
+    q = sa.select(Tenant.id).order_by(Tenant.slug)
+    if slug:
+        q = q.where(Tenant.slug == slug)
+    for tenant_id in list(db.session.scalars(q)):
+        result = apply_retention(db.session.get(Tenant, tenant_id), now=now, dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        yield result

@@ -53,6 +53,8 @@ keys already reserved for the features being built: ``lotse_no_contact_days``,
 ``retention_notice_days``.
 
 Kinds implemented: ``u1_handover_due``, ``u1_follow_up_due``, ``u2_issue_due``,
-``handover_not_received`` (praevcase/transitions/reminder_kinds.py) and ``consent_expiring``
-(praevcase/reminders/reminder_kinds.py).
+``handover_not_received`` (praevcase/transitions/reminder_kinds.py); ``consent_expiring`` and
+``retention_due`` (praevcase/privacy/reminder_kinds.py); ``agenda_cutoff`` and ``rereview_due``
+(praevcase/sessions/reminder_kinds.py); ``lotse_no_contact`` (praevcase/lotse/reminder_kinds.py);
+``referral_not_started`` (praevcase/referrals/reminder_kinds.py).
 """

@@ -28,13 +28,38 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy.engine import make_url
 
+from praevcase.audit.verify import write_checkpoints
 from praevcase.database import utcnow
 from praevcase.extensions import db
+from praevcase.privacy.retention import run_retention
 from praevcase.reminders.jobs import run_deliver
 from praevcase.reminders.jobs import run_sweep
 from praevcase.reminders.windows import TIMEZONE
+from praevcase.tenancy import ALL_TENANTS
+from praevcase.tenancy import set_scope
 
 log = logging.getLogger("praevcase.scheduler")
+
+#: Audit checkpoints: the window in which a cut tail of the audit log could go unnoticed
+CHECKPOINT_MINUTES = 5
+#: The retention job runs once a day at this local time (the reminder ``retention_due`` warns ahead)
+RETENTION_AT = {"hour": 2, "minute": 30}
+
+
+def audit_checkpoint(*, now: datetime) -> int:
+    """Sign the moved audit-chain heads into the checkpoint file (praevcase.audit.verify)."""
+    set_scope(db.session, ALL_TENANTS)
+    written = write_checkpoints(now)
+    db.session.rollback()  # read-only; ends the transaction
+    return written
+
+
+def retention(*, now: datetime) -> int:
+    """Erase the families whose retention period ran out, every tenant (praevcase.privacy.retention)."""
+    set_scope(db.session, ALL_TENANTS)
+    erased = sum(result.erased for result in run_retention(now=now))
+    log.info("retention: %d family(ies) erased", erased)
+    return erased
 
 #: The advisory lock key of the scheduler (bigint; "praevsch" in ASCII)
 LOCK_KEY = int.from_bytes(b"praevsch", "big")
@@ -129,6 +154,11 @@ class Runner:
         scheduler.add_job(self._job, "interval", seconds=self.deliver_seconds, id="reminders.deliver",
                           name="reminders.deliver", args=[run_deliver],
                           next_run_time=now + timedelta(seconds=min(1.0, self.deliver_seconds)))
+        if self.app.config.get("CHECKPOINT_FILE"):
+            scheduler.add_job(self._job, "interval", minutes=CHECKPOINT_MINUTES, id="audit.checkpoint",
+                              name="audit.checkpoint", args=[audit_checkpoint], next_run_time=now)
+        scheduler.add_job(self._job, "cron", id="privacy.retention", name="privacy.retention", args=[retention],
+                          **RETENTION_AT)
         scheduler.add_job(self._watch, "interval", seconds=self.standby_retry, id="scheduler.lock_watch",
                           name="scheduler.lock_watch")
         self.scheduler = scheduler

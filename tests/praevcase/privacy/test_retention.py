@@ -149,3 +149,94 @@ def test_retention_command_is_idempotent(app, scorecard):
     changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
     scorecard("SC-20", "due_erased", f"1/1,second_run_rows_changed={len(changed)}")
     assert changed == {}
+
+
+# --- the notice before the deadline (reminder kind retention_due) and the scheduler's jobs ---------
+
+
+def _sweep(world, at):
+    from praevcase.reminders.jobs import run_sweep
+    from praevcase.tenancy import set_scope
+
+    db.session.flush()
+    report = run_sweep(now=at)
+    set_scope(db.session, world.tenant.id)
+    return report
+
+
+def _notices(world):
+    from praevcase.reminders.models import Reminder
+
+    return db.session.scalars(sa.select(Reminder).where(Reminder.kind == "retention_due")
+                              .order_by(Reminder.created_dt)).all()
+
+
+def test_the_dpo_is_told_within_the_notice_period_before_the_deadline_and_only_once(world, now):
+    deadline = _months(now, 6)  # the family never consented: due after refused_consent_months
+    _sweep(world, deadline - timedelta(days=30, minutes=1))
+    assert _notices(world) == []
+    _sweep(world, deadline - timedelta(days=30))
+    _sweep(world, deadline - timedelta(days=29))
+    _sweep(world, deadline + timedelta(days=1))  # already due, the retention job has not run yet
+    (notice,) = _notices(world)
+    assert (notice.recipient_id, notice.subject_id, notice.case_number) == (
+        world.dpo.id, world.family.id, world.family.case_number)
+    assert (notice.opens_dt, notice.due_dt) == (deadline - timedelta(days=30), deadline)
+    assert notice.state.value == "open"
+
+
+def test_the_notice_names_the_date_and_no_person(world, now):
+    from praevcase.reminders.operations import _text
+
+    _sweep(world, _months(now, 6) - timedelta(days=3))
+    (notice,) = _notices(world)
+    text = _text(notice)
+    assert _months(now, 6).strftime("%d.%m.%Y") in text
+    assert world.family.case_number not in text and "Emre" not in text
+
+
+def test_a_new_consent_cancels_the_notice_and_a_later_deadline_is_announced_again(world, now):
+    deadline = _months(now, 6)
+    _sweep(world, deadline - timedelta(days=10))
+    given = _consent(world, deadline - timedelta(days=5))
+    _sweep(world, deadline - timedelta(days=5))
+    (cancelled,) = _notices(world)
+    assert cancelled.state.value == "cancelled"
+    ops.withdraw_consent(given, via="phone", actor=world.intake, now=deadline)
+    second_deadline = _months(deadline, 6)
+    _sweep(world, second_deadline - timedelta(days=40))
+    assert len(_notices(world)) == 1
+    _sweep(world, second_deadline - timedelta(days=20))
+    _, again = _notices(world)
+    assert again.state.value == "open" and again.occurrence != cancelled.occurrence
+
+
+def test_the_notice_disappears_when_the_retention_job_erased_the_family(world, now):
+    deadline = _months(now, 6)
+    _sweep(world, deadline - timedelta(days=10))
+    assert apply_retention(world.tenant, now=deadline).erased == 1
+    _sweep(world, deadline + timedelta(minutes=5))
+    (notice,) = _notices(world)
+    assert notice.state.value == "cancelled"
+
+
+def test_the_sweep_marks_consents_past_their_end_as_expired(world, now):
+    rec = _consent(world, now, valid_until=now + timedelta(days=2))
+    _sweep(world, now + timedelta(days=1))
+    db.session.refresh(rec)
+    assert rec.state == "active"
+    _sweep(world, now + timedelta(days=2))
+    db.session.refresh(rec)
+    assert rec.state == "expired"
+
+
+def test_the_schedulers_retention_job_erases_due_families_once(world, now):
+    from praevcase.reminders.scheduler.runner import retention as retention_job
+    from praevcase.tenancy import set_scope
+
+    db.session.flush()
+    assert retention_job(now=_months(now, 7)) == 1
+    assert retention_job(now=_months(now, 7)) == 0
+    set_scope(db.session, world.tenant.id)
+    db.session.refresh(world.family)
+    assert world.family.erased_dt == _months(now, 7)
