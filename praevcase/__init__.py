@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     for feature in FEATURES:  # every model known before mappers configure
         feature_module(feature, "models")
+    importlib.import_module("praevcase.idempotency")  # idempotency_keys of the API (not a feature)
     db = extensions.db
     db.init_app(app)
     extensions.migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
@@ -97,6 +98,9 @@ def register_features(app: Flask) -> None:
             app.cli.add_command(cli.cli)
         feature_module(feature, "nav")
     register_cli(app)
+    from praevcase import idempotency
+
+    idempotency.init_app(app)  # Idempotency-Key on every POST of /api/v1 (OpenAPI, CLI)
 
 
 def register_error_and_request_hooks(app: Flask) -> None:

@@ -46,8 +46,10 @@ def run_view(permission: str, view: Callable[..., Any], args: tuple, kwargs: dic
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         if not can(user, permission):
             raise PermissionDenied()
+    from praevcase import idempotency
+
     try:
-        rv = view(*args, **kwargs)
+        rv = idempotency.run(view, args, kwargs)  # API POST with Idempotency-Key: key row in this transaction
         db.session.commit()
     except BaseException:
         db.session.rollback()
