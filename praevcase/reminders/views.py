@@ -12,8 +12,6 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from praevcase.database import utcnow
-from praevcase.errors import NotFound
-from praevcase.extensions import db
 from praevcase.forms import load_form
 from praevcase.i18n import translated
 from praevcase.permissions import AUTHENTICATED
@@ -21,8 +19,6 @@ from praevcase.permissions import requires
 from praevcase.reminders import operations as ops
 from praevcase.reminders import queries
 from praevcase.reminders.models import DIGEST_LABELS
-from praevcase.reminders.models import Reminder
-from praevcase.reminders.registry import load_kinds
 from praevcase.reminders.schemas import PreferenceIn
 
 bp = Blueprint("reminders", __name__, url_prefix="/erinnerungen")
@@ -30,10 +26,8 @@ bp = Blueprint("reminders", __name__, url_prefix="/erinnerungen")
 
 def _context():
     now = utcnow()
-    kinds = load_kinds()
     items = queries.inbox(g.user, now=now)
-    texts = {r.id: kinds[r.kind].text(r.params) if r.kind in kinds else r.kind for r in items}
-    labels = {r.id: kinds[r.kind].label if r.kind in kinds else r.kind for r in items}
+    labels, texts = queries.texts(items)
     return {"items": items, "texts": texts, "labels": labels, "now": now, "digest": ops.preference_of(g.user),
             "digest_labels": translated(DIGEST_LABELS)}
 
@@ -47,10 +41,7 @@ def inbox():
 @bp.route("/<uuid:reminder_id>/erledigt", methods=["POST"])
 @requires(AUTHENTICATED)
 def done(reminder_id: uuid.UUID):
-    reminder = db.session.get(Reminder, reminder_id, with_for_update=True)
-    if reminder is None or reminder.recipient_id != g.user.id:
-        raise NotFound()
-    ops.mark_done(reminder, actor=g.user, now=utcnow())
+    ops.mark_done(queries.own_reminder(g.user, reminder_id), actor=g.user, now=utcnow())
     flash(_("Die Erinnerung wurde als erledigt markiert."), "success")
     return redirect(url_for(".inbox"))
 

@@ -13,6 +13,7 @@ from praevcase.privacy.models import Family
 from praevcase.tenants.models import Agency
 from praevcase.transitions.models import U1_DELIVERED
 from praevcase.transitions.models import U2_DELIVERED
+from praevcase.transitions.models import Handover
 from praevcase.transitions.models import ProtocolKind
 from praevcase.transitions.models import U1Protocol
 from praevcase.transitions.models import U2Protocol
@@ -82,3 +83,12 @@ def agency_names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
     return dict(db.session.execute(sa.select(Agency.id, Agency.name).where(Agency.id.in_(ids))).all())
+
+
+def handovers(protocol: Any, actor: Any) -> list[Handover]:
+    """The protocol's handovers, oldest first: all for its author, only those to it for a receiving school."""
+    rows = db.session.scalars(sa.select(Handover).where(
+        getattr(Handover, f"{protocol.kind.value}_protocol_id") == protocol.id).order_by(Handover.handed_over_dt)).all()
+    if actor.agency_id == protocol.author_agency_id:
+        return list(rows)
+    return [h for h in rows if h.to_agency_id == actor.agency_id]

@@ -8,6 +8,7 @@ from marshmallow import validate
 
 from praevcase.privacy.models import ConsentChannel
 from praevcase.schemas import BaseSchema
+from praevcase.transitions.models import ProtocolKind
 
 NAME = validate.Length(min=1, max=100)
 
@@ -68,3 +69,41 @@ class TemplateIn(BaseSchema):
 
 def lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+# --- JSON API ---------------------------------------------------------------------------------------
+
+
+class ProtocolListArgs(BaseSchema):
+    kind = fields.Enum(ProtocolKind, load_default=None)
+    school_year = fields.Integer(load_default=None, validate=validate.Range(2000, 2100))
+
+
+class ProtocolTriggerIn(TriggerIn):
+    """Fire a trigger of the protocol's workflow (``permitted_triggers`` of the protocol lists yours)."""
+
+    trigger = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class ProtocolOut(BaseSchema):
+    id = fields.UUID()
+    kind = fields.Enum(ProtocolKind)
+    case_number = fields.String()
+    school_year = fields.Integer()
+    state = fields.String()
+    state_label = fields.String()
+    version = fields.Integer(metadata={"description": "send as expected_version with a trigger"})
+    own = fields.Boolean(metadata={"description": "written by your institution (else handed over to it)"})
+    author_agency_id = fields.UUID()
+    receiver_agency_id = fields.UUID(allow_none=True)
+    permitted_triggers = fields.List(fields.String())
+
+
+class ProtocolDetailOut(ProtocolOut):
+    """With the personal data, read through the consent check (each read is in the audit log)."""
+
+    child = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), allow_none=True)
+    content = fields.Raw(allow_none=True, metadata={"description": "the latest version you may read, by area"})
+    version_number = fields.Integer(allow_none=True)
+    denied = fields.String(allow_none=True, metadata={"description": "why personal data is withheld, if it is"})
+    handovers = fields.List(fields.Dict())

@@ -7,7 +7,6 @@ from datetime import time
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint
 from flask import flash
 from flask import g
@@ -37,7 +36,6 @@ from praevcase.transitions.content import content_schema
 from praevcase.transitions.content import form_from_content
 from praevcase.transitions.handover import configured_basis
 from praevcase.transitions.handover import handover_basis
-from praevcase.transitions.models import Handover
 from praevcase.transitions.models import ProtocolKind
 from praevcase.transitions.models import ProtocolTemplate
 from praevcase.transitions.permissions import PROTOCOLS
@@ -146,10 +144,7 @@ def show(segment: str, protocol_id: uuid.UUID):
     is_sender = g.user.agency_id == ops.next_sender(protocol)
     basis = (handover_basis(protocol, protocol.receiver_agency_id, now=now)
              if is_author and protocol.receiver_agency_id else None)
-    handovers = db.session.scalars(sa.select(Handover).where(
-        getattr(Handover, f"{protocol.kind.value}_protocol_id") == protocol.id).order_by(Handover.handed_over_dt)).all()
-    if not is_author:
-        handovers = [h for h in handovers if h.to_agency_id == g.user.agency_id]
+    handovers = queries.handovers(protocol, g.user)
     buttons, forms = _actions(protocol, now)
     names = queries.agency_names({protocol.author_agency_id, protocol.receiver_agency_id}
                                  | {h.to_agency_id for h in handovers} | {h.from_agency_id for h in handovers})

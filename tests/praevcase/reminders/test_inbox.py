@@ -53,6 +53,46 @@ def test_inbox_lists_due_reminders_and_marks_them_done(app, client, due):
         assert db.session.get(Reminder, reminder.id).state is ReminderState.done
 
 
+def _bearer(app, user) -> dict[str, str]:
+    from praevcase.accounts.tokens import create_token
+
+    with arrange(app):
+        user = db.session.merge(user)
+        _, plaintext = create_token(user, name="api", scopes=set(user.roles), now=utcnow())
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+def test_the_api_lists_the_inbox_and_marks_a_reminder_done_once(app, client, due):
+    w, reminder = due
+    headers = _bearer(app, w.kita_staff)
+    (item,) = client.get("/api/v1/reminders/", headers=headers).get_json()
+    assert (item["id"], item["kind"], item["label"], item["case_number"], item["overdue"]) == (
+        str(reminder.id), "consent_expiring", "Einwilligung läuft ab", reminder.case_number, False)
+    assert CANARY_FAMILY not in str(item)
+    done = client.post(f"/api/v1/reminders/{reminder.id}/done", headers=headers)
+    assert done.status_code == 200 and done.get_json()["state"] == "done"
+    again = client.post(f"/api/v1/reminders/{reminder.id}/done", headers=headers)
+    assert again.status_code == 409 and again.mimetype == "application/problem+json"
+    assert client.get("/api/v1/reminders/", headers=headers).get_json() == []
+
+
+def test_the_api_never_shows_or_changes_someone_elses_reminder(app, client, due):
+    w, reminder = due
+    for user in (w.gs_staff, w.other_kita_staff):
+        headers = _bearer(app, user)
+        assert client.get("/api/v1/reminders/", headers=headers).get_json() == []
+        assert client.post(f"/api/v1/reminders/{reminder.id}/done", headers=headers).status_code == 404
+    assert client.get("/api/v1/reminders/").status_code == 401
+
+
+def test_the_api_sets_the_digest(app, client, due):
+    w, _ = due
+    headers = _bearer(app, w.kita_staff)
+    response = client.put("/api/v1/reminders/preferences", headers=headers, json={"digest": "daily"})
+    assert response.status_code == 200 and response.get_json() == {"digest": "daily"}
+    assert client.put("/api/v1/reminders/preferences", headers=headers, json={"digest": "hourly"}).status_code == 422
+
+
 def test_someone_elses_reminder_is_not_found(app, client, due):
     w, reminder = due
     login_as(client, app, w.gs_staff)
