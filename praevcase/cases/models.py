@@ -197,7 +197,7 @@ vault.register_fields("case_intakes", {
 vault.register_fields("cases", {"escalation_justification": DataCategory.case_notes})
 
 
-@register_erasure_hook
+@register_erasure_hook(covers=("case_intakes",))
 def _erase_case_content(family: Family, now: datetime) -> int:
     """Erasure of a family: intake answers go, the clear-text team summary is blanked.
 

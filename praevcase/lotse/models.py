@@ -14,6 +14,7 @@ from praevcase.database import CreatedMixin
 from praevcase.database import IdMixin
 from praevcase.extensions import db
 from praevcase.privacy import vault
+from praevcase.privacy.erasure import register_erasable_table
 from praevcase.tenancy import TenantScoped
 
 
@@ -71,3 +72,5 @@ class Contact(IdMixin, CreatedMixin, TenantScoped, db.Model):
 
 
 vault.register_fields("lotse_contacts", {"summary": DataCategory.case_notes, "next_step": DataCategory.case_notes})
+# erasure of a family: summary and next step go (with its due date), the rows stay for the counts
+register_erasable_table("lotse_contacts", through=("case_id", "cases"), clear=("next_step_due",))

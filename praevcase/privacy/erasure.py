@@ -11,6 +11,8 @@ Other features register what they keep about a family:
 
 * ``register_erasable_table("contacts", delete=True)`` — rows with a ``family_id`` column are
   deleted (``delete=False``: only their ``*_ct`` columns are set to NULL);
+  ``register_erasable_table("lotse_contacts", through=("case_id", "cases"))`` reaches the rows
+  through a parent table that has the ``family_id`` (here: the family's cases);
 * ``register_erasure_hook(fn)`` — ``fn(family, now) -> int`` for anything not keyed by
   ``family_id`` (e.g. rows reached through a case). Hooks run first, in reverse order of
   registration, so a feature's dependent rows go before the rows they point at.
@@ -58,6 +60,10 @@ class ErasableTable:
     table: str
     family_column: str = "family_id"
     delete: bool = False
+    #: (column of this table, parent table with a family_id) for rows reached through a parent
+    through: tuple[str, str] | None = None
+    #: further columns set to NULL with the ciphertext (values that mean nothing without it)
+    clear: tuple[str, ...] = ()
 
 
 #: Tables of other features holding family data, in registration order
@@ -71,9 +77,10 @@ _BUILT_IN = {"persons", "consent_records"}
 _TOMBSTONE_DOMAIN = b"praevcase-tombstone|"
 
 
-def register_erasable_table(table: str, *, family_column: str = "family_id", delete: bool = False) -> None:
+def register_erasable_table(table: str, *, family_column: str = "family_id", delete: bool = False,
+                            through: tuple[str, str] | None = None, clear: tuple[str, ...] = ()) -> None:
     """Declare a table whose rows of an erased family are deleted (or their ciphertext nulled)."""
-    entry = ErasableTable(table, family_column, delete)
+    entry = ErasableTable(table, family_column, delete, through, clear)
     if entry not in ERASABLE_TABLES:
         ERASABLE_TABLES.append(entry)
 
@@ -179,16 +186,22 @@ def _erase_registered(family: Family) -> dict[str, int]:
     counts: dict[str, int] = {}
     for entry in reversed(ERASABLE_TABLES):
         table = _table(entry.table)
-        where = table.c[entry.family_column] == family.id
+        if entry.through is not None:
+            column, parent_name = entry.through
+            parent = _table(parent_name)
+            where = table.c[column].in_(sa.select(parent.c.id).where(parent.c[entry.family_column] == family.id))
+        else:
+            where = table.c[entry.family_column] == family.id
         if entry.delete:
             counts[entry.table] = db.session.execute(sa.delete(table).where(where)).rowcount
         else:
-            counts[entry.table] = _null_ciphertext(table, where)
+            counts[entry.table] = _null_ciphertext(table, where, clear=entry.clear)
     return counts
 
 
-def _null_ciphertext(table: sa.Table, where: Any) -> int:
+def _null_ciphertext(table: sa.Table, where: Any, *, clear: tuple[str, ...] = ()) -> int:
     columns = {f"{c}_ct": None for (t, c) in FIELD_CATEGORIES if t == table.name and f"{c}_ct" in table.c}
+    columns.update(dict.fromkeys(clear))
     if not columns:
         return 0
     return db.session.execute(sa.update(table).where(where).values(columns)).rowcount

@@ -24,6 +24,7 @@ from praevcase.extensions import db
 from praevcase.offers.catalogue import OfferType
 from praevcase.offers.models import Offer
 from praevcase.privacy import vault
+from praevcase.privacy.erasure import register_erasable_table
 from praevcase.statemachine import StatefulMixin
 from praevcase.statemachine import state_column
 from praevcase.tenancy import TenantScoped
@@ -104,3 +105,5 @@ class Referral(IdMixin, CreatedMixin, TenantScoped, StatefulMixin, db.Model):
 
 vault.register_fields("referrals", {"provider_feedback": DataCategory.case_notes,
                                     "family_view": DataCategory.case_notes})
+# erasure of a family: feedback and the family's view go, the rows stay for the referral statistics
+register_erasable_table("referrals", through=("case_id", "cases"))

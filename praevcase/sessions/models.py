@@ -27,6 +27,7 @@ from praevcase.database import CreatedMixin
 from praevcase.database import IdMixin
 from praevcase.extensions import db
 from praevcase.privacy import vault
+from praevcase.privacy.erasure import register_erasable_table
 from praevcase.statemachine import StatefulMixin
 from praevcase.statemachine import state_column
 from praevcase.tenancy import TenantScoped
@@ -203,6 +204,8 @@ class AgendaItem(IdMixin, TenantScoped, db.Model):
 
 
 vault.register_fields("agenda_items", {"notes": DataCategory.case_notes})
+# erasure of a family: the notes go, the rows stay for the counts (pseudonymous, no personal values)
+register_erasable_table("agenda_items", through=("case_id", "cases"))
 
 
 class CalendarFeed(IdMixin, CreatedMixin, TenantScoped, db.Model):

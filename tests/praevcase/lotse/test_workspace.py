@@ -152,3 +152,29 @@ def test_the_reminder_kinds_find_silence_waiting_referrals_and_rereview_dates(te
     contact(team_ctx, case)  # a new contact ends the silence
     assert KINDS["lotse_no_contact"].still_valid(ctx, reminders[1:]) == set()
     assert list(KINDS["lotse_no_contact"].due(ctx)) == []
+
+
+def test_erasing_the_family_removes_contact_and_referral_notes_but_keeps_the_counts(team_ctx):
+    from praevcase.privacy.erasure import erase_family
+    from praevcase.privacy.models import Family
+
+    case = supported(team_ctx)
+    contact(team_ctx, case)
+    referral = referral_ops.propose(case, offer=team_ctx.language_offer, actor=team_ctx.health, now=utcnow())
+    referral_ops.record_notes(referral, provider_feedback="Kommt regelmäßig.", family_view="Hilft uns.",
+                              actor=team_ctx.health, now=utcnow())
+    db.session.flush()
+    family = db.session.get(Family, case.family_id, with_for_update=True)
+    erase_family(family, cause="request", requested_by=None, approved_by=None, actor=None, now=utcnow())
+    left = db.session.execute(sa.text(
+        "SELECT (SELECT count(*) FROM lotse_contacts WHERE case_id = :c AND summary_ct IS NULL AND next_step_ct IS NULL),"
+        " (SELECT count(*) FROM lotse_contacts WHERE case_id = :c),"
+        " (SELECT count(*) FROM referrals WHERE case_id = :c AND provider_feedback_ct IS NULL"
+        "  AND family_view_ct IS NULL), (SELECT count(*) FROM referrals WHERE case_id = :c)"), {"c": case.id}).one()
+    assert tuple(left) == (1, 1, 1, 1)
+
+
+def test_every_encrypted_table_of_the_product_is_reached_by_an_erasure(app_ctx):
+    from praevcase.privacy.erasure import uncovered_tables
+
+    assert uncovered_tables() == []
