@@ -167,7 +167,8 @@ def test_erasing_the_family_removes_contact_and_referral_notes_but_keeps_the_cou
     family = db.session.get(Family, case.family_id, with_for_update=True)
     erase_family(family, cause="request", requested_by=None, approved_by=None, actor=None, now=utcnow())
     left = db.session.execute(sa.text(
-        "SELECT (SELECT count(*) FROM lotse_contacts WHERE case_id = :c AND summary_ct IS NULL AND next_step_ct IS NULL),"
+        "SELECT (SELECT count(*) FROM lotse_contacts WHERE case_id = :c AND summary_ct IS NULL"
+        "  AND next_step_ct IS NULL),"
         " (SELECT count(*) FROM lotse_contacts WHERE case_id = :c),"
         " (SELECT count(*) FROM referrals WHERE case_id = :c AND provider_feedback_ct IS NULL"
         "  AND family_view_ct IS NULL), (SELECT count(*) FROM referrals WHERE case_id = :c)"), {"c": case.id}).one()
