@@ -1,8 +1,9 @@
 """Printable PDF documents (fpdf2, pure Python): title, headings, paragraphs, key-value and data tables.
 
-Used for the subject-access report and the minutes of case reviews. The built-in PDF fonts cover
-Windows-1252 (German umlauts, ß, „“, –, …); other characters are spelled out or replaced by "?"
-so an unusual name never breaks an export. Documents carry no metadata beyond title and creator.
+Used for the subject-access report, the minutes of case reviews and the report exports. Text is set
+in DejaVu Sans, embedded as a subset (praevcase/fonts, Bitstream Vera licence), so the names of the
+families print as written — Ayşe, Łukasz, Đorđe, Ольга, Ελένη —; the few characters the font lacks
+are spelled out or decomposed (``pdf_text``). Documents carry no metadata beyond title and creator.
 
     doc = Document("Auskunft nach Art. 15 DSGVO", subtitle="Fall DN-2026-00042")
     doc.heading("Gespeicherte Daten")
@@ -15,32 +16,42 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos
 from fpdf.enums import YPos
 from fpdf.fonts import FontFace
 
-ENCODING = "windows-1252"
-_FONT = "Helvetica"
-#: Characters outside Windows-1252 that have a readable spelling
-_SPELLED = {"→": "->", "←": "<-", "↔": "<->", "≥": ">=", "≤": "<=", "≠": "!=", "✓": "ja", "✗": "nein",
-            "\u2009": " ", "\u202f": " ", "\u00a0": " "}
+_FONT = "DejaVu"
+_FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+#: Characters the font may lack that have a readable spelling
+_SPELLED = {"✓": "ja", "✗": "nein"}
+
+
+@cache
+def _coverage() -> frozenset[int]:
+    """Code points the regular font has a glyph for (the bold face covers the same ranges)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(FONT_DIR / _FONT_FILES[""], lazy=True) as font:
+        return frozenset(font.getBestCmap())
 
 
 def pdf_text(value: object) -> str:
-    """*value* as text the core fonts can print: spelled-out arrows, decomposed accents, else "?"."""
+    """*value* as text the font can print: as written where it has the glyph, else decomposed or "?"."""
     text = "" if value is None else str(value)
+    covered = _coverage()
     out = []
     for ch in text:
-        if ch in _SPELLED:
-            out.append(_SPELLED[ch])
-            continue
-        try:
-            ch.encode(ENCODING)
+        if ord(ch) in covered or ch in "\n\t":
             out.append(ch)
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", ch).encode(ENCODING, "ignore").decode(ENCODING)
+        elif ch in _SPELLED:
+            out.append(_SPELLED[ch])
+        else:
+            base = "".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) in covered)
             out.append(base or "?")
     return "".join(out)
 
@@ -62,7 +73,8 @@ class Document:
     def __init__(self, title: str, *, subtitle: str | None = None, footer: str | None = None,
                  created: datetime | None = None):
         pdf = _PDF(orientation="portrait", unit="mm", format="A4")
-        pdf.core_fonts_encoding = ENCODING
+        for style, name in _FONT_FILES.items():
+            pdf.add_font(_FONT, style=style, fname=str(FONT_DIR / name))
         pdf.footer_text = footer or title
         pdf.set_title(pdf_text(title))
         pdf.set_creator("praevcase")

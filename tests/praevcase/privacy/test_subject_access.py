@@ -20,6 +20,7 @@ from praevcase.privacy.vault import reveal
 from tests.conftest import arrange
 from tests.conftest import login_as
 from tests.factories import UserFactory
+from tests.pdftext import pdf_text
 from tests.praevcase.privacy.conftest import CANARY_DIAGNOSIS
 from tests.praevcase.privacy.conftest import CANARY_NAME
 
@@ -84,6 +85,8 @@ def test_json_and_pdf_carry_the_same_report(app, shared):
     pdf = client.get(f"/datenschutz/familien/{w.family.id}/auskunft.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
     assert w.family.case_number in pdf.headers["Content-Disposition"]
+    printed = pdf_text(pdf.data)
+    assert "Ayşe" in printed and CANARY_NAME in printed  # the names as written, not "Ayse" or "Ay?e"
     with arrange(app):
         formats = db.session.scalars(sa.select(AuditEvent.details).where(
             AuditEvent.action == "privacy.subject_access")).all()

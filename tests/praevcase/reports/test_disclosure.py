@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import re
-import zlib
 from html.parser import HTMLParser
 
 import pytest
@@ -19,6 +18,7 @@ from praevcase.accounts.tokens import create_token
 from praevcase.database import utcnow
 from tests.conftest import arrange
 from tests.conftest import login_as
+from tests.pdftext import pdf_texts
 from tests.praevcase.reports.conftest import CANARY_BIRTH
 from tests.praevcase.reports.conftest import CANARY_FAMILY
 from tests.praevcase.reports.conftest import CANARY_GIVEN
@@ -99,19 +99,6 @@ def csv_cells(body: bytes, label: str) -> list[str]:
             section = []
         else:
             section.append(row)
-    return out
-
-
-def pdf_texts(body: bytes) -> list[tuple[int, float, float, str]]:
-    """(page, x, y, text) of every text run of an fpdf2 document."""
-    out = []
-    for page, stream in enumerate(re.findall(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S)):
-        try:
-            content = zlib.decompress(stream)
-        except zlib.error:
-            continue
-        for x, y, text in re.findall(rb"BT ([\d.]+) ([\d.]+) Td [^(]*\(((?:\\.|[^\\)])*)\) Tj", content):
-            out.append((page, float(x), float(y), re.sub(rb"\\(.)", rb"\1", text).decode("cp1252")))
     return out
 
 

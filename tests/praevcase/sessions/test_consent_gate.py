@@ -7,8 +7,6 @@ Gesundheitsamt (named) is the positive control: the same pages do show the name 
 """
 from __future__ import annotations
 
-import re
-import zlib
 from datetime import date
 
 import pytest
@@ -27,6 +25,7 @@ from praevcase.sessions.models import ReviewSession
 from praevcase.sessions.models import SessionAttendee
 from tests.conftest import arrange
 from tests.conftest import login_as
+from tests.pdftext import pdf_text
 from tests.praevcase.cases.conftest import CANARY_FAMILY
 from tests.praevcase.cases.conftest import CANARY_GIVEN
 from tests.praevcase.sessions.conftest import attached
@@ -35,17 +34,6 @@ from tests.praevcase.sessions.conftest import open_ready_case
 
 DENIED = "Einwilligung deckt Ihre Stelle nicht ab"
 CANARIES = (CANARY_FAMILY, CANARY_GIVEN)
-
-
-def pdf_text(body: bytes) -> str:
-    """All text of a PDF, with its content streams inflated (fpdf2 compresses them)."""
-    chunks = [body]
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S):
-        try:
-            chunks.append(zlib.decompress(match.group(1)))
-        except zlib.error:
-            chunks.append(match.group(1))
-    return b"\n".join(chunks).decode("latin-1")
 
 
 @pytest.fixture
@@ -84,7 +72,7 @@ def _bodies(client, team, held, user) -> dict[str, str]:
     s, c, r = held["session"].id, held["case"].id, held["referral"].id
     login_as(client, team.app, user)
     urls = ["/sitzungen/", f"/sitzungen/{s}", f"/sitzungen/{s}/protokoll", f"/sitzungen/{s}/einladung.ics",
-            f"/sitzungen/{s}/moderation", f"/vermittlungen/{r}", f"/lotse/", f"/lotse/{c}", f"/faelle/{c}",
+            f"/sitzungen/{s}/moderation", f"/vermittlungen/{r}", "/lotse/", f"/lotse/{c}", f"/faelle/{c}",
             "/angebote/", "/sitzungen/kalender"]
     out = {}
     for url in urls:
