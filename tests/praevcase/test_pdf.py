@@ -18,5 +18,5 @@ def test_names_in_many_scripts_are_printed_as_written():
 
 
 def test_a_character_without_a_glyph_is_replaced_not_fatal():
-    assert pdf_text("王 Müller ✓ 😀") == "? Müller ✓ ?"
+    assert pdf_text("王 Müller ✓ क") == "? Müller ✓ ?"
     assert read_back(Document("王").output()).startswith("?")
