@@ -26,6 +26,7 @@ from praevcase.cases.models import Case
 from praevcase.database import CreatedMixin
 from praevcase.database import IdMixin
 from praevcase.extensions import db
+from praevcase.i18n import N_
 from praevcase.privacy import vault
 from praevcase.privacy.erasure import register_erasable_table
 from praevcase.statemachine import StatefulMixin
@@ -122,8 +123,8 @@ class Presence(str, enum.Enum):
     absent = "absent"
 
 
-PRESENCE_LABELS = {Presence.invited: "Eingeladen", Presence.present: "Anwesend", Presence.excused: "Entschuldigt",
-                   Presence.absent: "Nicht anwesend"}
+PRESENCE_LABELS = {Presence.invited: N_("Eingeladen"), Presence.present: N_("Anwesend"),
+                   Presence.excused: N_("Entschuldigt"), Presence.absent: N_("Nicht anwesend")}
 
 
 class SessionAttendee(IdMixin, TenantScoped, db.Model):
@@ -157,11 +158,11 @@ class Decision(str, enum.Enum):
 
 
 DECISION_LABELS = {
-    Decision.assign_lotse: "Lotsin/Lotse zugewiesen",
-    Decision.defer: "Vertagt auf das nächste Gespräch",
-    Decision.rereview: "Wiedervorlage",
-    Decision.close: "Abgeschlossen",
-    Decision.escalate: "Übergabe an das Jugendamt vorgeschlagen (§ 8a SGB VIII)",
+    Decision.assign_lotse: N_("Lotsin/Lotse zugewiesen"),
+    Decision.defer: N_("Vertagt auf das nächste Gespräch"),
+    Decision.rereview: N_("Wiedervorlage"),
+    Decision.close: N_("Abgeschlossen"),
+    Decision.escalate: N_("Übergabe an das Jugendamt vorgeschlagen (§ 8a SGB VIII)"),
 }
 
 

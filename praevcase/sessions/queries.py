@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from consent.policy import Subject
 from consent.policy import Viewer
@@ -160,7 +161,7 @@ def agenda_view(session: ReviewSession, actor: Any, now: datetime, *, projector:
             "needs": [case_cat.NEED_LABELS.get(case_cat.Need(n), n) for n in case.needs],
             "names": None if denied is not None or not with_names else _name_line(people[family.id], values),
             "names_denied": denied, "notes": note, "has_notes": item.notes_ct is not None,
-            "decision": item.decision, "decision_label": DECISION_LABELS.get(item.decision) if item.decision else None,
+            "decision": item.decision, "decision_label": _(DECISION_LABELS[item.decision]) if item.decision else None,
             "lotse": names.get(item.lotse_user_id), "current_lotse": names.get(case.lotse_user_id),
             "rereview_date": item.rereview_date, "decided_dt": item.decided_dt,
             "closing_reason_label": CLOSING_REASON_LABELS_DE.get(item.closing_reason) if item.closing_reason else None,
@@ -184,7 +185,7 @@ def session_facts(session: ReviewSession) -> dict[str, Any]:
 def attendee_views(session: ReviewSession) -> list[dict[str, Any]]:
     return [{"row": a, "id": a.id, "agency": a.agency.name, "agency_id": a.agency_id,
              "person": a.user.display_name if a.user else None, "user_id": a.user_id, "presence": a.presence,
-             "presence_label": PRESENCE_LABELS[a.presence]} for a in attendees(session)]
+             "presence_label": _(PRESENCE_LABELS[a.presence])} for a in attendees(session)]
 
 
 def session_triggers(session: ReviewSession, actor: Any, now: datetime) -> list[dict[str, str]]:

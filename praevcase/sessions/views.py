@@ -17,6 +17,8 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from praevcase.accounts.models import Role
 from praevcase.accounts.models import User
@@ -26,6 +28,7 @@ from praevcase.errors import InvalidInput
 from praevcase.errors import NotFound
 from praevcase.extensions import db
 from praevcase.forms import load_form
+from praevcase.i18n import translated
 from praevcase.offers import catalogue as offer_cat
 from praevcase.offers import queries as offer_queries
 from praevcase.permissions import PUBLIC
@@ -112,8 +115,9 @@ def index():
 def generate():
     data = _load(GenerateIn())
     created = ops.generate_sessions(_tenant(), months=data["months"], actor=g.user, now=utcnow())
-    flash(f"{len(created)} Schnittstellengespräch(e) nach dem Rhythmus angelegt." if created
-          else "Alle Termine im gewählten Zeitraum sind bereits angelegt.", "success")
+    flash(ngettext("%(num)d Schnittstellengespräch nach dem Rhythmus angelegt.",
+                   "%(num)d Schnittstellengespräche nach dem Rhythmus angelegt.", len(created)) if created
+          else _("Alle Termine im gewählten Zeitraum sind bereits angelegt."), "success")
     return redirect(url_for(".index"))
 
 
@@ -130,7 +134,7 @@ def new():
     except InvalidInput as e:
         db.session.rollback()
         return render_template("sessions/form.html", errors=e.errors, form=request.form, **context), 422
-    flash("Das Schnittstellengespräch wurde angelegt.", "success")
+    flash(_("Das Schnittstellengespräch wurde angelegt."), "success")
     return redirect(url_for(".show", session_id=session.id))
 
 
@@ -147,7 +151,7 @@ def reschedule(session_id: uuid.UUID):
     except InvalidInput as e:
         db.session.rollback()
         return render_template("sessions/form.html", errors=e.errors, form=request.form, **context), 422
-    flash("Das Schnittstellengespräch wurde verlegt. Die Einladung wurde aktualisiert.", "success")
+    flash(_("Das Schnittstellengespräch wurde verlegt. Die Einladung wurde aktualisiert."), "success")
     return redirect(url_for(".show", session_id=session_id))
 
 
@@ -170,8 +174,8 @@ def show(session_id: uuid.UUID):
 @requires(SESSIONS_MANAGE)
 def build_agenda(session_id: uuid.UUID):
     added = agenda_ops.build_agenda(ops.lock_session(session_id), actor=g.user, now=utcnow())
-    flash(f"{added} Fall/Fälle auf die Tagesordnung gesetzt." if added
-          else "Es gibt keine weiteren Fälle, die für das Schnittstellengespräch bereit sind.", "success")
+    flash(ngettext("%(num)d Fall auf die Tagesordnung gesetzt.", "%(num)d Fälle auf die Tagesordnung gesetzt.", added)
+          if added else _("Es gibt keine weiteren Fälle, die für das Schnittstellengespräch bereit sind."), "success")
     return redirect(url_for(".show", session_id=session_id))
 
 
@@ -181,7 +185,7 @@ def remove_item(session_id: uuid.UUID, item_id: uuid.UUID):
     session = ops.lock_session(session_id)
     agenda_ops.remove_item(session, ops.agenda_item(session, item_id), actor=g.user, now=utcnow(),
                            reason=request.form.get("reason") or None)
-    flash("Der Fall wurde von der Tagesordnung genommen und wartet auf das nächste Gespräch.", "success")
+    flash(_("Der Fall wurde von der Tagesordnung genommen und wartet auf das nächste Gespräch."), "success")
     return redirect(url_for(".show", session_id=session_id))
 
 
@@ -192,8 +196,9 @@ def act(session_id: uuid.UUID):
     data = _load(SessionTransitionIn())
     session = ops.fire_session(ops.lock_session(session_id), data["trigger"], actor=g.user, now=utcnow(),
                                expected_version=data["version"], reason=data.get("reason"))
-    flash(f"„{queries.SESSION.trigger_label(data['trigger'])}“ wurde ausgeführt. Neuer Stand: "
-          f"{queries.SESSION.state_label(session.state)}.", "success")
+    flash(_("„%(action)s“ wurde ausgeführt. Neuer Stand: %(state)s.",
+            action=queries.SESSION.trigger_label(data["trigger"]), state=queries.SESSION.state_label(session.state)),
+          "success")
     return _back(session_id)
 
 
@@ -212,7 +217,7 @@ def _meeting_context(session: ReviewSession, position: int) -> dict[str, Any]:
         "current": current, "previous": items[index - 1] if current and index > 0 else None,
         "next": items[index + 1] if current and index + 1 < len(items) else None,
         "open_items": view["open_items"], "attendees": queries.attendee_views(session),
-        "presence_options": list(PRESENCE_LABELS.items()),
+        "presence_options": list(translated(PRESENCE_LABELS).items()),
         "lotse_options": [(str(u.id), f"{u.display_name} ({u.agency.name})")
                           for u in agenda_ops.lotse_options(session)],
         "offer_options": offer_queries.choices(case_phase),
@@ -220,7 +225,7 @@ def _meeting_context(session: ReviewSession, position: int) -> dict[str, Any]:
         "closing_reasons": [(r.value, label) for r, label in CLOSING_REASON_LABELS_DE.items()
                             if r is not ClosingReason.consent_withdrawn],
         "youth_offices": [(str(a.id), a.name) for a in youth_offices()],
-        "decision_labels": DECISION_LABELS, "triggers": queries.session_triggers(session, g.user, now),
+        "decision_labels": translated(DECISION_LABELS), "triggers": queries.session_triggers(session, g.user, now),
         "in_meeting": session.state in ops.MEETING_STATES, "local": schedule.local,
     }
 
@@ -252,7 +257,7 @@ def notes(session_id: uuid.UUID, item_id: uuid.UUID):
     item = ops.agenda_item(session, item_id)
     data = _load(NotesIn())
     agenda_ops.save_notes(session, item, data["notes"], mode=data["mode"], actor=g.user, now=utcnow())
-    flash("Die Notizen wurden verschlüsselt gespeichert.", "success")
+    flash(_("Die Notizen wurden verschlüsselt gespeichert."), "success")
     return _back(session_id, "beratung", punkt=item.position)
 
 
@@ -263,7 +268,7 @@ def propose(session_id: uuid.UUID, item_id: uuid.UUID):
     item = ops.agenda_item(session, item_id)
     data = _load(ProposalIn())
     agenda_ops.propose_offer(session, item, data, actor=g.user, now=utcnow())
-    flash("Das Angebot wurde vorgeschlagen.", "success")
+    flash(_("Das Angebot wurde vorgeschlagen."), "success")
     return _back(session_id, "angebote", punkt=item.position)
 
 
@@ -274,7 +279,7 @@ def decide(session_id: uuid.UUID, item_id: uuid.UUID):
     item = ops.agenda_item(session, item_id)
     data = _load(DecisionIn())
     agenda_ops.decide(session, item, data, actor=g.user, now=utcnow())
-    flash(f"Entscheidung festgehalten: {DECISION_LABELS[item.decision]}.", "success")
+    flash(_("Entscheidung festgehalten: %(decision)s.", decision=_(DECISION_LABELS[item.decision])), "success")
     return _back(session_id, "entscheidung", punkt=item.position + 1)
 
 
@@ -337,7 +342,7 @@ def feed_create():
 @requires(CALENDAR_FEED)
 def feed_revoke():
     ops.revoke_feeds(g.user, now=utcnow())
-    flash("Der Kalender-Link wurde widerrufen. Er funktioniert ab sofort nicht mehr.", "success")
+    flash(_("Der Kalender-Link wurde widerrufen. Er funktioniert ab sofort nicht mehr."), "success")
     return redirect(url_for(".feed_settings"))
 
 
@@ -380,7 +385,7 @@ def team():
     except InvalidInput as e:
         db.session.rollback()
         return render_template("sessions/team.html", errors=e.errors, form=request.form, **_team_context()), 422
-    flash("Das Präventionsteam wurde gespeichert.", "success")
+    flash(_("Das Präventionsteam wurde gespeichert."), "success")
     return redirect(url_for(".team"))
 
 
@@ -391,5 +396,5 @@ def team_remove(seat_id: uuid.UUID):
     if seat is None:
         raise NotFound()
     ops.remove_seat(seat, actor=g.user, now=utcnow())
-    flash("Die Stelle gehört nicht mehr zum Präventionsteam.", "success")
+    flash(_("Die Stelle gehört nicht mehr zum Präventionsteam."), "success")
     return redirect(url_for(".team"))
