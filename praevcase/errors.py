@@ -7,12 +7,16 @@ from typing import Any
 from flask import Flask
 from flask import g
 from flask import jsonify
+from flask import make_response
 from flask import render_template
 from flask import request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -194,9 +198,15 @@ def register_error_handlers(app: Flask) -> None:
     def _database(e: DBAPIError):
         if e.connection_invalidated or _is_connection_error(e):
             log.warning("database unavailable: %s", type(e.orig).__name__)
-            return error_response(503, "unavailable", "Service unavailable", _messages()[503])
+            return unavailable()
         log.exception("database error")
         return error_response(500, "internal_error", "Internal server error", _messages()[500])
+
+    @app.errorhandler(PendingRollbackError)
+    def _pending_rollback(e: PendingRollbackError):
+        # the connection broke earlier in this request (a hook swallowed the first error)
+        log.warning("database unavailable: pending rollback")
+        return unavailable()
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):
@@ -227,9 +237,35 @@ def _keep_audit_events(e: Exception) -> None:
     db.session.commit()
 
 
+#: Seconds a client is asked to wait when the database is unreachable (restart, failover)
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable():
+    """503 (problem+json or the German page) with Retry-After: the database is not reachable right now."""
+    _answer_as_anonymous()
+    response = make_response(error_response(503, "unavailable", "Service unavailable", _messages()[503]))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _answer_as_anonymous() -> None:
+    """Without a database the error page must not load anything: no user (its rows are expired after the
+    rollback, the login manager would look the session up again), so locale and page come from the request."""
+    from praevcase.extensions import login_manager
+
+    g.user = None
+    g._login_user = login_manager.anonymous_user()
+
+
 def _is_connection_error(e: DBAPIError) -> bool:
+    """Connection lost, refused, or the server shutting down/starting up (psycopg's OperationalError and its
+    subclasses such as AdminShutdown, CannotConnectNow; InterfaceError for a closed connection)."""
+    if isinstance(e, (OperationalError, InterfaceError)):
+        return True
     name = type(e.orig).__name__
-    return name in {"OperationalError", "InterfaceError", "AdminShutdown", "ConnectionFailure"}
+    return name in {"OperationalError", "InterfaceError", "AdminShutdown", "ConnectionFailure", "CannotConnectNow",
+                    "CrashShutdown"}
 
 
 def _flatten_locations(messages: dict[str, Any]) -> Any:
