@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/",
                         help="server URL ending in /")
     args = parser.parse_args()
-    app = _app(_fresh(args.url, "praevcase_bench_transition"))
+    app = _app(_fresh(args.url, "bench_transition"))
     from flask_migrate import upgrade
 
     from praevcase.accounts.models import User

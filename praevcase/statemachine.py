@@ -14,12 +14,17 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import validates
+from sqlalchemy.sql.util import find_tables
 
 from praevcase.audit.operations import record
 from praevcase.database import IdMixin
+from praevcase.database import new_id
 from praevcase.errors import Conflict
 from praevcase.errors import PermissionDenied
 from praevcase.errors import StaleObject
@@ -116,17 +121,69 @@ def transition(workflow: Workflow, obj: Any, trigger: str, *, actor: Any, now: d
         source, dest = fire(workflow, obj, trigger, actor=actor, now=now, **kwargs)
     except TransitionRefused as e:
         raise Conflict(refusal_message(workflow, e), code="transition_refused") from e
-    obj.version = (obj.version or 0) + 1
-    db.session.add(TransitionHistory(
-        tenant_id=obj.tenant_id, workflow=workflow.name, object_id=obj.id, trigger=trigger,
-        from_state=source.value, to_state=dest.value, actor_id=getattr(actor, "id", None),
-        occurred_dt=now, reason=reason,
-    ))
+    _write(workflow, obj, trigger, source, dest, actor=actor, now=now, reason=reason)
     record(db.session, f"{workflow.name}.transition", now=now, actor=actor, tenant_id=obj.tenant_id,
            object_type=workflow.name,
            object_id=obj.id, family_ref=family_ref,
            details={"trigger": trigger, "from": source.value, "to": dest.value, **(details or {})})
     return source, dest
+
+
+#: session.info key of the history rows of this transaction not yet written
+HISTORY_KEY = "transition_history_pending"
+
+
+def _write(workflow: Workflow, obj: Any, trigger: str, source: enum.Enum, dest: enum.Enum, *, actor: Any,
+           now: datetime, reason: str | None) -> None:
+    """Bump the version (written with the row at the next flush) and queue the history row.
+
+    The history rows of a transaction go out together, in one multi-row INSERT, at commit — or
+    earlier, right before a query of this session reads ``transition_history`` — so a transition
+    costs no statement of its own beyond the row's UPDATE. A rolled-back transaction (or
+    savepoint) drops its rows.
+    """
+    obj.version = (obj.version or 0) + 1
+    session = db.session()
+    session.info.setdefault(HISTORY_KEY, []).append((session.get_nested_transaction(), {
+        "id": new_id(), "tenant_id": obj.tenant_id, "workflow": workflow.name, "object_id": obj.id,
+        "trigger": trigger, "from_state": source.value, "to_state": dest.value,
+        "actor_id": getattr(actor, "id", None), "occurred_dt": now, "reason": reason}))
+
+
+def write_pending_history(session: Session) -> int:
+    """Write the queued history rows of *session* (one statement); returns how many."""
+    pending = session.info.pop(HISTORY_KEY, None)
+    if not pending:
+        return 0
+    session.connection().execute(sa.insert(TransitionHistory.__table__), [row for _tx, row in pending])
+    return len(pending)
+
+
+def _reads_history(statement: Any) -> bool:
+    return any(getattr(t, "name", None) == TransitionHistory.__tablename__
+               for t in find_tables(statement, include_aliases=True, include_joins=True))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _history_before_read(state: ORMExecuteState) -> None:
+    if state.session.info.get(HISTORY_KEY) and _reads_history(state.statement):
+        write_pending_history(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _history_on_commit(session: Session) -> None:
+    write_pending_history(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _history_dropped_on_rollback(session: Session, previous_transaction: Any) -> None:
+    pending = session.info.get(HISTORY_KEY)
+    if not pending:
+        return
+    if not previous_transaction.nested:
+        session.info.pop(HISTORY_KEY, None)
+        return
+    session.info[HISTORY_KEY] = [(tx, row) for tx, row in pending if tx is not previous_transaction]
 
 
 def refusal_message(workflow: Workflow, e: TransitionRefused) -> str:
