@@ -213,6 +213,18 @@ def worker_pids(master_pid: int) -> list[int]:
     return pids
 
 
+def session_cookie(app, user) -> str:
+    """Sign in *user* through the test client of an app sharing the served app's SECRET_KEY and database;
+    the ``Cookie`` header value works against the served processes too."""
+    from tests.conftest import login_as
+
+    client = app.test_client()
+    login_as(client, app, user)
+    client.get("/")  # the session cookie is written on a response
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return f"{cookie.key}={cookie.value}"
+
+
 # --- a small HTTP client that never raises on a status --------------------------------------------
 
 

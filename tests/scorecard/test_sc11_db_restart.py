@@ -20,7 +20,6 @@ import psycopg
 import sqlalchemy as sa
 
 from praevcase.sessions.operations import FEED_PREFIX
-from tests.conftest import login_as
 from tests.scorecard import _serving as srv
 
 NEXT = {"ready_for_review": "put_on_agenda", "on_agenda": "defer"}
@@ -108,15 +107,6 @@ def _accepting(cluster) -> bool:
         return False
 
 
-def _session_cookie(app, user) -> str:
-    """Sign in *user* with the test client of an app sharing the served app's secret; reuse its cookie."""
-    client = app.test_client()
-    login_as(client, app, user)
-    client.get("/")  # the session cookie is written on a response
-    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
-    return f"{cookie.key}={cookie.value}"
-
-
 def test_database_restarts_give_503_not_500_and_lose_nothing(keyring, tmp_path, scorecard):
     from praevcase.extensions import db
     from praevcase.statemachine import TransitionHistory
@@ -128,7 +118,7 @@ def test_database_restarts_give_503_not_500_and_lose_nothing(keyring, tmp_path, 
         secret = "scorecard-secret-key-not-for-production"  # noqa: S105 - a test's own key
         app = srv.migrated_app(url, keyring, tmp_path, SECRET_KEY=secret)
         seed = srv.seed_cases(app, 12)
-        cookie = _session_cookie(app, seed["kreis"].coordinator)
+        cookie = srv.session_cookie(app, seed["kreis"].coordinator)
         with app.app_context():
             db.engine.dispose()
         env = srv.app_env(url, keyring, tmp_path / "instance", PRAEVCASE_SECRET_KEY=secret)
