@@ -120,7 +120,7 @@ def _load(conn, tenant, agencies, users, n: int, seed: str) -> None:
         INSERT INTO cases (id, tenant_id, created_dt, family_id, channel, origin_agency_id, opened_by_id, state,
                            version, age_phase, needs, team_summary, four_eyes_required, intake_confirmed_by_id,
                            intake_confirmed_dt, reached_team_dt, lotse_user_id, lotse_assigned_dt, closing_reason,
-                           closed_dt, possible_duplicate_family_ids)
+                           closed_dt, possible_duplicate_family_ids, reviewed_dt, first_lotse_dt)
         SELECT md5(:seed || 'c' || g)::uuid, :t, c.created, md5(:seed || 'f' || g)::uuid, c.channel,
                ({agency_ids})[1 + g % 6], :intake, c.state, 1,
                CASE WHEN g % 40 = 0 THEN NULL ELSE ({_sql_array(AGE_PHASES)})[1 + (g / 3) % 4] END,
@@ -133,7 +133,10 @@ def _load(conn, tenant, agencies, users, n: int, seed: str) -> None:
                CASE WHEN c.state IN ('in_support', 'closed') THEN c.created + (20 + g % 40) * interval '1 day' END,
                CASE WHEN c.state = 'closed' THEN ({_sql_array(REASONS)})[1 + g % 6] END,
                CASE WHEN c.state = 'closed' THEN c.created + (120 + g % 200) * interval '1 day' END,
-               '[]'::json
+               '[]'::json,
+               -- the milestones fire_case sets: assign_lotse is the review decision here
+               CASE WHEN c.state IN ('in_support', 'closed') THEN c.created + (20 + g % 40) * interval '1 day' END,
+               CASE WHEN c.state IN ('in_support', 'closed') THEN c.created + (20 + g % 40) * interval '1 day' END
         FROM generate_series(0, :n - 1) AS g
         CROSS JOIN LATERAL (SELECT
             timestamptz '2021-01-01' + (g * (interval '1826 days' / :n)) AS created,
@@ -211,6 +214,10 @@ def _load_support(conn, tenant, users, seed: str) -> None:
         FROM cases c CROSS JOIN generate_series(1, 2) AS n
         WHERE c.tenant_id = :t AND c.lotse_assigned_dt IS NOT NULL
     """), params)
+    conn.execute(sa.text("""
+        UPDATE cases SET first_contact_on = (lotse_assigned_dt + interval '9 days')::date
+        WHERE tenant_id = :t AND lotse_assigned_dt IS NOT NULL
+    """), params)  # the milestone log_contact sets
 
 
 @contextmanager

@@ -16,6 +16,7 @@ case reached the team (or to the agency that wrote it). Erasure must blank it (s
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -32,10 +33,10 @@ from praevcase.database import IdMixin
 from praevcase.extensions import db
 from praevcase.privacy import vault
 from praevcase.privacy.erasure import register_erasure_hook
+from praevcase.privacy.models import Family
 from praevcase.privacy.retention import months_before
 from praevcase.privacy.retention import register_retention_hold
 from praevcase.privacy.retention import register_retention_rule
-from praevcase.privacy.models import Family
 from praevcase.statemachine import StatefulMixin
 from praevcase.statemachine import state_column
 from praevcase.tenancy import TenantScoped
@@ -62,6 +63,10 @@ _TEAM_STATES = "('ready_for_review', 'on_agenda', 'in_support')"
 def _enum(enum_cls: type, name: str, length: int = 32) -> sa.Enum:
     return sa.Enum(enum_cls, native_enum=False, create_constraint=True, length=length, name=name,
                    validate_strings=True)
+
+
+#: The team's decisions about a case in a Schnittstellengespräch (triggers that take it off on_agenda)
+REVIEW_DECISIONS = ("assign_lotse", "defer", "close", "withdraw_consent", "escalate")
 
 
 class Case(IdMixin, CreatedMixin, TenantScoped, StatefulMixin, db.Model):
@@ -117,6 +122,12 @@ class Case(IdMixin, CreatedMixin, TenantScoped, StatefulMixin, db.Model):
     #: The team member accompanying the family (assignment, not a role; issue 5 adds the decision)
     lotse_user_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     lotse_assigned_dt: Mapped[datetime | None] = mapped_column()
+    #: Milestones for the reports, each set once (the history has the same facts; these spare the
+    #: dashboard a join over it): the team's first decision in a case review (the case left
+    #: on_agenda), the first Lotse assignment, the date of the Lotse's first contact
+    reviewed_dt: Mapped[datetime | None] = mapped_column()
+    first_lotse_dt: Mapped[datetime | None] = mapped_column()
+    first_contact_on: Mapped[date | None] = mapped_column()
     closing_reason: Mapped[ClosingReason | None] = mapped_column(_enum(ClosingReason, "closing_reason"))
     closed_dt: Mapped[datetime | None] = mapped_column()
     #: Four-eyes escalation: one coordinator/Lotse proposes with a written justification …

@@ -24,9 +24,10 @@ from praevcase.audit.operations import record
 from praevcase.cases import catalogue as cat
 from praevcase.cases import permissions as perms
 from praevcase.cases.models import LEGAL_BASIS_8A
-from praevcase.cases.models import active_team_consent
+from praevcase.cases.models import REVIEW_DECISIONS
 from praevcase.cases.models import Case
 from praevcase.cases.models import CaseIntake
+from praevcase.cases.models import active_team_consent
 from praevcase.cases.queries import can_see
 from praevcase.database import new_id
 from praevcase.errors import Conflict
@@ -312,7 +313,7 @@ def fire_case(case: Case, trigger: str, *, actor: Any, now: datetime, expected_v
         details["lotse_user_id"] = str(lotse.id)
     if trigger == "escalate":
         details.update(legal_basis=LEGAL_BASIS_8A, to_agency=str(case.escalated_to_agency_id))
-    transition(CASE, case, trigger, actor=actor, now=now, reason=reason, family_ref=case.family_id,
+    source, _dest = transition(CASE, case, trigger, actor=actor, now=now, reason=reason, family_ref=case.family_id,
                details=details, check_permission=check_permission,
                lotse=lotse if trigger in ("assign_lotse", "hand_over_lotse") else None,
                closing_reason=closing_reason)
@@ -320,8 +321,11 @@ def fire_case(case: Case, trigger: str, *, actor: Any, now: datetime, expected_v
         case.reached_team_dt = now
     elif trigger in ("assign_lotse", "hand_over_lotse"):
         case.lotse_user_id, case.lotse_assigned_dt = lotse.id, now
+        case.first_lotse_dt = case.first_lotse_dt or now
     elif trigger == "escalate":
         case.escalated_by_id, case.escalated_dt, case.escalation_legal_basis = actor.id, now, LEGAL_BASIS_8A
+    if source is CaseState.on_agenda and trigger in REVIEW_DECISIONS:
+        case.reviewed_dt = case.reviewed_dt or now  # the reports' milestone
     if case.state is CaseState.closed:
         case.closing_reason, case.closed_dt = closing_reason, now
     if trigger == "withdraw_consent":

@@ -34,6 +34,8 @@ def log_contact(case: Case, data: dict[str, Any], *, actor: Any, now: datetime) 
     seal(family, contact, "summary", data["summary"].strip())
     seal(family, contact, "next_step", step)
     db.session.add(contact)
+    if case.first_contact_on is None or contact.contact_date < case.first_contact_on:
+        case.first_contact_on = contact.contact_date  # the reports' milestone
     db.session.flush()
     record(db.session, "lotse.contact", now=now, actor=actor, object_type="lotse_contact", object_id=contact.id,
            family_ref=family.id, details={"case_id": str(case.id), "setting": contact.setting.value,

@@ -9,13 +9,13 @@
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 
 from praevcase.cases.models import Case
-from praevcase.lotse.models import Contact
 from praevcase.offers.catalogue import OFFER_TYPE_LABELS
 from praevcase.privacy.models import Family
 from praevcase.referrals.models import Referral
@@ -100,17 +100,9 @@ def _referrals(*, waitlisted_only: bool = False) -> Callable[[], Source]:
 
 
 def _first_contact() -> Source:
-    """Cases with the date of the Lotse's first contact, read per case from the period's start on."""
-
-    def until_join(q: sa.Select, tenant_id: Any, start: Any) -> tuple[sa.Select, Any]:
-        first = (sa.select(Contact.case_id.label("case_id"), sa.func.min(Contact.contact_date).label("on"))
-                 .where(Contact.tenant_id == tenant_id, Contact.contact_date >= start.astimezone(LOCAL).date())
-                 .group_by(Contact.case_id).subquery("first_contact"))
-        return q.join(first, first.c.case_id == Case.id), first.c.on
-
-    source = on_cases(case_dims())
-    return Source(source.time, source.dims, source.select_from, source.where, until_join=until_join,
-                  calendar_days=True, tenant_columns=source.tenant_columns, joins=source.joins, needs=source.needs)
+    """Cases with the date of the Lotse's first contact (a column of the case, set with the contact)."""
+    source = on_cases(case_dims(), until=Case.first_contact_on)
+    return dataclasses.replace(source, calendar_days=True)
 
 
 def referral_sources() -> dict[str, Callable[[], Source]]:

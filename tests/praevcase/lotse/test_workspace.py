@@ -179,3 +179,20 @@ def test_every_encrypted_table_of_the_product_is_reached_by_an_erasure(app_ctx):
     from praevcase.privacy.erasure import uncovered_tables
 
     assert uncovered_tables() == []
+
+
+def test_the_report_milestones_are_set_once_by_the_operations(team_ctx):
+    from praevcase.statemachine import TransitionHistory
+
+    case = supported(team_ctx)
+    db.session.flush()
+    assigned = db.session.scalar(sa.select(TransitionHistory.occurred_dt).where(
+        TransitionHistory.object_id == case.id, TransitionHistory.trigger == "assign_lotse"))
+    assert case.reviewed_dt == case.first_lotse_dt == assigned
+    contact(team_ctx, case, days_ago=3)
+    contact(team_ctx, case, days_ago=1)
+    assert case.first_contact_on == date.today() - timedelta(days=3)
+    contact(team_ctx, case, days_ago=9)  # entered late: the first contact moves back
+    assert case.first_contact_on == date.today() - timedelta(days=9)
+    case_ops.fire_case(case, "hand_over_lotse", actor=team_ctx.coordinator, now=utcnow(), lotse=team_ctx.kita_member)
+    assert case.first_lotse_dt == assigned and case.lotse_assigned_dt > assigned

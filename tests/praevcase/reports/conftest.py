@@ -93,7 +93,8 @@ def add_case(town: Town, *, sozialraum: str | None = "Nord", channel=IntakeChann
                 needs=list(needs), team_summary="ohne Namen", four_eyes_required=False, created_dt=created,
                 reached_team_dt=reached.get("ready_for_review"),
                 lotse_user_id=town.lotse.id if "in_support" in reached else None,
-                lotse_assigned_dt=reached.get("in_support"),
+                lotse_assigned_dt=reached.get("in_support"), first_lotse_dt=reached.get("in_support"),
+                reviewed_dt=reached.get("in_support"),  # the milestones fire_case sets (assign_lotse leaves on_agenda)
                 closing_reason=closing_reason if state is CaseState.closed else None,
                 closed_dt=reached.get("closed"))
     db.session.add(case)

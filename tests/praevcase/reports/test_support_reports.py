@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from praevcase.accounts.models import Role
 from praevcase.accounts.tokens import create_token
+from praevcase.cases.models import Case
 from praevcase.database import new_id
 from praevcase.database import utcnow
 from praevcase.extensions import db
@@ -67,6 +69,8 @@ def supported(app, town):
             db.session.add(Contact(id=new_id(), tenant_id=town.tenant.id, created_dt=case.created_dt, case_id=case.id,
                                    author_id=town.lotse.id, contact_date=(case.created_dt + timedelta(days=12)).date(),
                                    setting=ContactSetting.home))
+            db.session.execute(sa.update(Case).where(Case.id == case.id).values(  # as log_contact sets it
+                first_contact_on=(case.created_dt + timedelta(days=12)).date()))
         _, token = create_token(town.statistics, name="t", scopes={Role.statistics}, now=utcnow())
     return {"Authorization": f"Bearer {token}"}
 
