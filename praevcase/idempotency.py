@@ -120,15 +120,27 @@ def applies() -> bool:
 
 def fingerprint() -> str:
     """Method, path with query, body; a JSON body canonically (key order and spacing do not count)."""
-    raw = request.get_data(cache=True)
-    try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    except (ValueError, UnicodeDecodeError):
-        body = raw
+    body = _canonical_body()
     h = hashlib.sha256()
     for part in (request.method.encode(), request.full_path.rstrip("?").encode(), hashlib.sha256(body).digest()):
         h.update(len(part).to_bytes(4, "big") + part)
     return h.hexdigest()
+
+
+def _canonical_body() -> bytes:
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        # read through the form parser (get_data() first would leave the view an empty form)
+        files = []
+        for name, f in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            files.append([name, f.filename, hashlib.sha256(f.stream.read()).hexdigest()])
+            f.stream.seek(0)
+        form = sorted(request.form.items(multi=True))
+        return json.dumps({"form": form, "files": files}, sort_keys=True, ensure_ascii=False).encode()
+    raw = request.get_data(cache=True)
+    try:
+        return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except (ValueError, UnicodeDecodeError):
+        return raw
 
 
 def _lock_id(tenant_id: uuid.UUID, user_id: uuid.UUID, key: str) -> int:
