@@ -1,6 +1,9 @@
 """The JSON API under /api/v1: flask-smorest for OpenAPI, our own problem+json errors."""
 from __future__ import annotations
 
+from typing import Any
+
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
 from marshmallow import fields
@@ -20,13 +23,39 @@ class ProblemOut(BaseSchema):
     errors = fields.Raw(metadata={"description": "field-level messages for invalid input"})
 
 
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemJsonPlugin(BasePlugin):
+    """Every error answer of the API is problem+json (praevcase.errors): the document says so too."""
+
+    def operation_helper(self, path: Any = None, operations: Any = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            for status, response in (operation.get("responses") or {}).items():
+                content = response.get("content") if isinstance(response, dict) else None
+                if content and str(status)[:1] in ("4", "5") and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+
+
 class PraevcaseApi(Api):
     """flask-smorest without its error handlers: praevcase.errors answers for the whole app."""
 
     ERROR_SCHEMA = ProblemOut
 
+    def __init__(self, app: Flask | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("spec_kwargs", {}).setdefault("extra_plugins", [ProblemJsonPlugin()])
+        super().__init__(app, **kwargs)
+
     def _register_error_handlers(self) -> None:
         pass
+
+    def _register_responses(self) -> None:
+        # the shared error responses (DEFAULT_ERROR, UNPROCESSABLE_ENTITY, …) are problem+json
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
 
 API_SPEC_OPTIONS = {
