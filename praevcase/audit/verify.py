@@ -12,6 +12,7 @@ checkpoint; ``flask audit checkpoint`` calls it, and so will the scheduler.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from consent.chain import ChainEvent
 from consent.chain import Checkpoint
 from consent.chain import VerifyResult
+from consent.chain import canonical_bytes
 from consent.chain import parse_checkpoint
 from consent.chain import sign_checkpoint
 from consent.chain import verify_chain
@@ -37,6 +39,8 @@ from praevcase.audit.models import HASHED_COLUMNS
 from praevcase.audit.models import AuditChainHead
 from praevcase.audit.models import AuditEvent
 from praevcase.audit.operations import hashed_fields
+
+_encode_str = json.encoder.encode_basestring_ascii
 
 #: Rows fetched per round trip while streaming a chain (server-side cursor on PostgreSQL)
 BATCH = 5000
@@ -131,19 +135,73 @@ def read_checkpoints(path: str | os.PathLike[str] | None, key: bytes) -> tuple[d
 
 
 _UUID_COLUMNS = frozenset({"tenant_id", "actor_user_id", "actor_agency_id", "family_ref", "consent_id"})
-# UUIDs as text: ``uuid::text`` is ``str(UUID)``, so the canonical bytes are the same and cheaper to build;
-# timestamps stay the driver's aware datetimes (consent.chain canonicalises them to UTC).
-_PG_COLUMNS = ", ".join(f"{c}::text" if c in _UUID_COLUMNS else c for c in HASHED_COLUMNS)
-_PG_SELECT = f"SELECT seq, prev_hash, row_hash, {_PG_COLUMNS} FROM audit_events WHERE chain = %s ORDER BY seq"  # noqa: S608
+#: The hashed columns in canonical (sorted) order; the body builder below spells them out.
+_SORTED = tuple(sorted(HASHED_COLUMNS))
+assert _SORTED == ("action", "actor_agency_id", "actor_roles", "actor_user_id", "chain", "consent_id", "details",
+                   "family_ref", "legal_basis", "object_id", "object_type", "occurred_dt", "outcome", "purpose",
+                   "reason", "request_id", "tenant_id"), "audit columns changed: update _body() and _PG_SELECT"
+
+
+#: Text that is its own JSON string body: printable ASCII without ``"`` and ``\\`` (no escape needed)
+_PLAIN = r"'^[ !#-\[\]-~]*$'"
+
+
+def _pg_json(name: str) -> str:
+    """SQL giving column *name* in the canonical JSON form of ``consent.chain`` (NULL where Python must do it).
+
+    UUIDs: ``"<uuid::text>"`` (``str(UUID)`` equals ``uuid::text``); timestamps: the text of
+    ``datetime.isoformat()`` in UTC with microseconds; text: quoted as is when it needs no escape
+    (otherwise NULL, and the row is encoded in Python); None: ``null``.
+    """
+    if name in _UUID_COLUMNS:
+        value = f"""'"' || {name}::text || '"'"""
+    elif name == "occurred_dt":
+        value = """'"' || to_char(occurred_dt AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00"'"""
+    else:
+        value = f"""CASE WHEN {name} ~ {_PLAIN} THEN '"' || {name} || '"' END"""
+    return f"CASE WHEN {name} IS NULL THEN 'null' ELSE {value} END"
+
+
+def _pg_part(names: tuple[str, ...], first: bool) -> str:
+    pieces = []
+    for i, name in enumerate(names):
+        sep = "{" if first and i == 0 else ","
+        pieces.append(f"""'{sep}"{name}":' || {_pg_json(name)}""")
+    return " || ".join(pieces)
+
+
+_BEFORE = _SORTED[:_SORTED.index("details")]
+_AFTER = _SORTED[_SORTED.index("details") + 1:]
+#: seq, prev_hash, row_hash, the canonical text before "details" and after it (NULL: encode in Python), details
+_PG_SELECT = (f"""SELECT seq, prev_hash, row_hash, {_pg_part(_BEFORE, True)} || ',"details":', """  # noqa: S608
+              f"""{_pg_part(_AFTER, False)} || '}}', details::text FROM audit_events WHERE chain = %s ORDER BY seq""")
+_PG_ROW = (f"SELECT {', '.join(f'{c}::text' if c in _UUID_COLUMNS else c for c in HASHED_COLUMNS)} "  # noqa: S608
+           "FROM audit_events WHERE chain = %s AND seq = %s")
+_DETAILS_CACHE: dict[str | None, str] = {None: "null"}
+_DETAILS_CACHE_LIMIT = 65536
+
+
+def _details(text: str | None) -> str:
+    """Canonical JSON of a stored ``details`` text (cached: the same few shapes repeat)."""
+    out = _DETAILS_CACHE.get(text)
+    if out is None:
+        if len(_DETAILS_CACHE) >= _DETAILS_CACHE_LIMIT:
+            _DETAILS_CACHE.clear()
+            _DETAILS_CACHE[None] = "null"
+        value = json.loads(text)
+        out = _DETAILS_CACHE[text] = "null" if value is None else canonical_bytes({"d": value}).decode("ascii")[5:-1]
+    return out
 
 
 def iter_chain(session: Session, chain: str, *, batch: int = BATCH) -> Iterator[ChainEvent]:
     """The events of one chain in seq order, streamed (never the whole chain in memory).
 
     On PostgreSQL a server-side cursor of the session's own connection fetches *batch* rows per
-    round trip and each row becomes the mapping ``audit.operations.hashed_fields`` builds, in one
-    ``zip`` — the SQLAlchemy row layer would cost as much again as the hashing. Elsewhere the ORM
-    table is read with ``yield_per``.
+    round trip; the database writes the canonical JSON of every column but ``details`` (whose JSON
+    text is canonicalised here, cached per distinct text), so neither the SQLAlchemy row layer nor
+    datetime objects are in the loop; a row with a text that needs JSON escapes is read again and
+    encoded by the generic encoder. Elsewhere the ORM table is read with ``yield_per``
+    and the generic encoder builds the body.
     """
     connection = session.connection()
     if connection.dialect.name == "postgresql":
@@ -151,8 +209,15 @@ def iter_chain(session: Session, chain: str, *, batch: int = BATCH) -> Iterator[
         with raw.cursor(name=f"audit_verify_{uuid.uuid4().hex[:12]}") as cursor:
             cursor.itersize = batch
             cursor.execute(_PG_SELECT, (chain,))
-            for row in cursor:
-                yield ChainEvent(row[0], dict(zip(HASHED_COLUMNS, row[3:], strict=True)), row[1], row[2])
+            details = _details
+            while rows := cursor.fetchmany(batch):
+                for seq, prev, row_hash, before, after, text in rows:
+                    if before is None or after is None:  # a text that needs escapes: the generic encoder
+                        with raw.cursor() as one:
+                            values = one.execute(_PG_ROW, (chain, seq)).fetchone()
+                        yield ChainEvent(seq, dict(zip(HASHED_COLUMNS, values, strict=True)), prev, row_hash)
+                        continue
+                    yield ChainEvent(seq, (before + details(text) + after).encode("ascii"), prev, row_hash)
         return
     events = AuditEvent.__table__
     stmt = (sa.select(events.c.seq, events.c.prev_hash, events.c.row_hash, *[events.c[k] for k in HASHED_COLUMNS])
