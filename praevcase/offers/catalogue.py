@@ -10,8 +10,10 @@ import enum
 
 from praevcase.cases.catalogue import AGE_PHASE_LABELS
 from praevcase.cases.catalogue import AgePhase
+from praevcase.cases.catalogue import Need
 
-__all__ = ["AGE_PHASE_LABELS", "AgePhase", "FieldOfAction", "OfferType", "ProviderType", "Standard"]
+__all__ = ["AGE_PHASE_LABELS", "NEED_OFFER_TYPES", "AgePhase", "FieldOfAction", "OfferType", "ProviderType",
+           "Standard"]
 
 
 class OfferType(str, enum.Enum):
@@ -79,6 +81,28 @@ OFFER_TYPE_LABELS: dict[OfferType, str] = {
     OfferType.sonstiges: "Sonstiges",
 }
 
+
+_T = OfferType
+#: Which kinds of offer answer which recorded need. The gap report counts a need as unmet when the
+#: catalogue has no active offer of these kinds for the case's age phase and the family's Sozialraum
+#: (an offer without age phases or Sozialräume is open to all).
+NEED_OFFER_TYPES: dict[Need, frozenset[OfferType]] = {
+    Need.kita_platz: frozenset({_T.kita_platz}),
+    Need.sprachfoerderung: frozenset({_T.sprachfoerderung, _T.sprechstunde_kita, _T.sprach_kulturmittlung,
+                                      _T.volkshochschule}),
+    Need.gesundheit: frozenset({_T.geburtsklinik_hebamme, _T.fruehe_hilfen, _T.therapie, _T.kurberatung}),
+    Need.erziehung: frozenset({_T.erziehungsberatung, _T.elternbildung, _T.familienbildung, _T.babyclub,
+                               _T.willkommensbesuch}),
+    Need.psychosoziale_belastung: frozenset({_T.fruehe_hilfen, _T.erziehungsberatung, _T.schwangerenberatung,
+                                             _T.kurberatung, _T.therapie, _T.anlaufstelle}),
+    Need.materielle_lage: frozenset({_T.anlaufstelle, _T.schwangerenberatung}),
+    Need.wohnen: frozenset({_T.anlaufstelle}),
+    Need.bildung: frozenset({_T.lernfoerderung, _T.bildungsbegleitung, _T.uebergangsbegleitung,
+                             _T.schnuppertage_paten, _T.ganztag_schulsozialarbeit, _T.berufsorientierung,
+                             _T.volkshochschule}),
+    Need.teilhabe: frozenset({_T.freizeit, _T.jugendarbeit, _T.beteiligung, _T.soziale_kompetenz, _T.babyclub}),
+    Need.sonstiges: frozenset(OfferType),
+}
 
 class FieldOfAction(str, enum.Enum):
     """Handlungsfelder of the prevention chain (practice-brief §6.3)."""

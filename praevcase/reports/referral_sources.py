@@ -5,7 +5,10 @@
 - ``referral_followup``: the same referrals in exclusive stages for the annual review
   (:data:`STAGES`), so a row adds up to the referrals made;
 - ``waitlists``: referrals on a waiting list now, by the month they were proposed;
-- ``time_to_first_contact``: days from the intake to the Lotse's first logged contact.
+- ``time_to_first_contact``: days from the intake to the Lotse's first logged contact;
+- ``unmet_needs``: recorded needs (as ``needs``) for which the catalogue has no active offer of a
+  kind that answers the need (``offers.catalogue.NEED_OFFER_TYPES``) for the case's age phase
+  and the family's Sozialraum — where the offer landscape has a gap.
 """
 from __future__ import annotations
 
@@ -14,9 +17,13 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm
+from sqlalchemy.dialects.postgresql import JSONB
 
 from praevcase.cases.models import Case
+from praevcase.offers.catalogue import NEED_OFFER_TYPES
 from praevcase.offers.catalogue import OFFER_TYPE_LABELS
+from praevcase.offers.models import Offer
 from praevcase.privacy.models import Family
 from praevcase.referrals.models import Referral
 from praevcase.reports.periods import LOCAL
@@ -25,6 +32,7 @@ from praevcase.reports.sources import Join
 from praevcase.reports.sources import Source
 from praevcase.reports.sources import case_dims
 from praevcase.reports.sources import dialect
+from praevcase.reports.sources import needs_source
 from praevcase.reports.sources import on_cases
 from praevcase.sessions.models import AgendaItem
 from praevcase.sessions.models import ReviewSession
@@ -105,6 +113,36 @@ def _first_contact() -> Source:
     return dataclasses.replace(source, calendar_days=True)
 
 
+def _json_has(column: Any, value: Any) -> Any:
+    """The JSON array *column* contains the text *value* (PostgreSQL: jsonb_exists; SQLite: json_each)."""
+    if dialect() == "postgresql":
+        return sa.func.jsonb_exists(sa.cast(column, JSONB), value)
+    element = sa.func.json_each(column).table_valued("value").alias("element")
+    return sa.exists(sa.select(sa.literal(1)).select_from(element).where(element.c.value == value))
+
+
+def _open_to_all(column: Any) -> Any:
+    return sa.func.coalesce(sa.func.json_array_length(column), 0) == 0
+
+
+def _unmet_needs() -> Source:
+    """Recorded needs without an active offer of a fitting kind for the case's age phase and Sozialraum."""
+    source = needs_source()
+    need = source.dims["need"]
+    # need -> kinds of offer as plain conditions (SQLite has no column list on a VALUES alias)
+    fitting_kind = sa.or_(*(sa.and_(need == n.value, Offer.offer_type.in_(sorted(types, key=lambda t: t.value)))
+                            for n, types in NEED_OFFER_TYPES.items()))
+    home = sa.orm.aliased(Family, name="home")  # not the family the outer query may join for its filters
+    sozialraum = sa.select(home.sozialraum).where(home.id == Case.family_id).correlate_except(home).scalar_subquery()
+    offered = sa.exists(
+        sa.select(sa.literal(1)).select_from(Offer)
+        .where(fitting_kind, Offer.tenant_id == Case.tenant_id, Offer.is_active,
+               sa.or_(_open_to_all(Offer.age_phases), _json_has(Offer.age_phases, Case.age_phase)),
+               sa.or_(_open_to_all(Offer.sozialraeume), _json_has(Offer.sozialraeume, sozialraum))))
+    return dataclasses.replace(source, where=(*source.where, ~offered))
+
+
 def referral_sources() -> dict[str, Callable[[], Source]]:
     return {"session_cases": _session_cases, "referrals": _referrals(), "referral_followup": _referrals(),
-            "waitlists": _referrals(waitlisted_only=True), "time_to_first_contact": _first_contact}
+            "waitlists": _referrals(waitlisted_only=True), "time_to_first_contact": _first_contact,
+            "unmet_needs": _unmet_needs}

@@ -130,7 +130,8 @@ def _history_events(*triggers: str) -> Callable[[], Source]:
     return build
 
 
-def _needs() -> Source:
+def needs_source() -> Source:
+    """One fact per recorded need of a case (a case can have several)."""
     if dialect() == "postgresql":
         need = sa.func.json_array_elements_text(Case.needs).table_valued("value").lateral("need")
     else:
@@ -143,7 +144,7 @@ def case_sources() -> dict[str, Callable[[], Source]]:
     return {
         "cases": _cases,
         "consent_events": _history_events(*CONSENT_EVENTS),
-        "needs": _needs,
+        "needs": needs_source,
         # the milestones are columns of the case, set once by the case operations (the history has the
         # same facts; reading them from there cost a join over all transitions: 0.6-1.0 s at 1 M cases)
         "time_to_review": lambda: on_cases(case_dims(), until=Case.reviewed_dt),

@@ -121,3 +121,31 @@ def test_days_from_intake_to_the_first_contact(client, supported):
 def test_filters_reach_the_facts_of_sessions_and_referrals_through_their_case(client, supported):
     assert _table(client, supported, "referrals", f"{H1}&sozialraum=Süd")["grand_total"] == 0
     assert _table(client, supported, "cases_per_session", f"{H1}&sozialraum=Nord")["grand_total"] == 9
+
+
+def _offer(town, **fields):
+    from praevcase.offers.operations import create_offer
+
+    base = {"name": "Angebot", "description": None, "provider_type": None, "fields_of_action": [], "sozialraeume": [],
+            "municipality": None, "access": None, "languages": None, "contact": None, "capacity": None,
+            "waiting_list": False, "standards": [], "source": None, "is_active": True, "age_phases": [],
+            "provider_agency_id": None, "provider_name": "Träger", "offer_type": OfferType.kita_platz}
+    return create_offer(town.tenant, {**base, **fields}, actor=town.coordinator, now=utcnow())
+
+
+def test_needs_without_a_fitting_active_offer_are_the_gaps(app, client, town, supported):
+    kita = "Rund um die Kita"
+    table = _table(client, supported, "unmet_needs")  # no offers yet: every need of the 24 cases is a gap
+    # Kleinraum (3) is below k, and Süd is withheld with it so the row total cannot give it away
+    assert (_cell(table, kita, "Nord"), _cell(table, kita, "Süd"), table["grand_total"]) == (12, None, 24)
+    with arrange(app):
+        _offer(town, sozialraeume=["Nord"], age_phases=["kita"])  # Kita places in Nord
+        _offer(town, sozialraeume=["Süd"], age_phases=["grundschule"])  # the wrong age phase for Süd
+        _offer(town, sozialraeume=["Süd"], age_phases=["kita"], is_active=False)  # no longer offered
+        _offer(town, offer_type=OfferType.freizeit)  # everywhere, but does not answer the need
+    assert _table(client, supported, "unmet_needs")["grand_total"] == 12  # Süd 9 + Kleinraum 3
+    assert _table(client, supported, "unmet_needs", f"{H1}&sozialraum=Nord")["grand_total"] == 0
+    assert _cell(_table(client, supported, "unmet_needs", f"{H1}&sozialraum=Süd"), kita, "Süd") == 9
+    with arrange(app):
+        _offer(town, name="Tagespflege im ganzen Kreis")  # no Sozialraum, no age phase: open to all
+    assert _table(client, supported, "unmet_needs")["grand_total"] == 0
