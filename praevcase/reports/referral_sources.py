@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm
 from sqlalchemy.dialects.postgresql import JSONB
 
 from praevcase.cases.models import Case
@@ -132,14 +131,16 @@ def _unmet_needs() -> Source:
     # need -> kinds of offer as plain conditions (SQLite has no column list on a VALUES alias)
     fitting_kind = sa.or_(*(sa.and_(need == n.value, Offer.offer_type.in_(sorted(types, key=lambda t: t.value)))
                             for n, types in NEED_OFFER_TYPES.items()))
-    home = sa.orm.aliased(Family, name="home")  # not the family the outer query may join for its filters
-    sozialraum = sa.select(home.sozialraum).where(home.id == Case.family_id).correlate_except(home).scalar_subquery()
+    # the family is always joined here (once per query, not a lookup per need): its Sozialraum decides
     offered = sa.exists(
         sa.select(sa.literal(1)).select_from(Offer)
         .where(fitting_kind, Offer.tenant_id == Case.tenant_id, Offer.is_active,
                sa.or_(_open_to_all(Offer.age_phases), _json_has(Offer.age_phases, Case.age_phase)),
-               sa.or_(_open_to_all(Offer.sozialraeume), _json_has(Offer.sozialraeume, sozialraum))))
-    return dataclasses.replace(source, where=(*source.where, ~offered))
+               sa.or_(_open_to_all(Offer.sozialraeume), _json_has(Offer.sozialraeume, Family.sozialraum))))
+    return dataclasses.replace(
+        source, where=(*source.where, ~offered), select_from=lambda q: FAMILY.apply(source.select_from(q)),
+        tenant_columns=(*source.tenant_columns, Family.tenant_id),
+        needs={dim: joins for dim, joins in source.needs.items() if "family" not in joins})
 
 
 def referral_sources() -> dict[str, Callable[[], Source]]:
