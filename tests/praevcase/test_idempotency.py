@@ -202,3 +202,11 @@ def test_openapi_documents_the_header_on_every_post(client):
     posts = {path: ops["post"] for path, ops in spec["paths"].items() if "post" in ops}
     assert posts and all({"$ref": "#/components/parameters/IdempotencyKey"} in op.get("parameters", [])
                          for op in posts.values())
+
+
+def test_the_scheduler_sweep_purges_expired_keys_and_the_cli_too(app):
+    from praevcase.reminders.registry import JOBS
+
+    assert "idempotency.purge" in JOBS
+    result = app.test_cli_runner().invoke(args=["idempotency", "purge"])
+    assert result.exit_code == 0 and "abgelaufene Idempotency-Keys gelöscht" in result.output
