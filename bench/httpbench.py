@@ -1,6 +1,7 @@
 """Start a WSGI app under gunicorn on 127.0.0.1 and drive it with wrk (bounded in time)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -105,7 +106,7 @@ def wrk(name: str, base: str, paths: list[str], *, connections: int = 16, second
         env = {**os.environ, "BENCH_PATHS": str(path_file)}
         if header:
             env["BENCH_HEADER_NAME"], env["BENCH_HEADER_VALUE"] = header
-        base_cmd = ["wrk", "-t1", f"-c{connections}", "-s", str(script), base]
+        base_cmd = ["wrk", "-t1", f"-c{connections}", "-s", str(script), "--timeout", "30s", base]
         if warmup:
             subprocess.run([*base_cmd[:3], f"-d{warmup}s", *base_cmd[3:]], env=env, capture_output=True,
                            timeout=warmup + 30, check=True)
@@ -117,6 +118,16 @@ def wrk(name: str, base: str, paths: list[str], *, connections: int = 16, second
         raise RuntimeError(f"unexpected wrk output: {out}")
     req, dur, p50, p95, p99, non2xx, errors = map(int, m.groups())
     return Result(name, req / (dur / 1e6), p50 / 1000, p95 / 1000, p99 / 1000, non2xx, errors)
+
+
+def prime(base: str, paths: list[str], *, header: tuple[str, str] | None = None, times: int = 4) -> None:
+    """A few sequential requests per path (both workers import, compile templates, open connections)."""
+    for path in paths:
+        for _ in range(times):
+            request = urllib.request.Request(base + path,  # noqa: S310 - loopback only
+                                             headers=dict([header]) if header else {})
+            with contextlib.suppress(urllib.error.HTTPError):  # counted by wrk
+                urllib.request.urlopen(request, timeout=60).read()  # noqa: S310 - loopback only
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:
