@@ -179,8 +179,9 @@ def act(case_id: uuid.UUID):
     schema = TransitionIn()
     data = schema.load(form_data(request.form, schema))
     case = ops.apply_action(ops.lock_case(case_id, g.user), data, actor=g.user, now=utcnow())
-    flash(_("„%(action)s“ wurde ausgeführt. Neuer Stand: %(state)s.", action=detail.CASE.trigger_label(data["trigger"]),
-            state=detail.CASE.state_label(case.state)), "success")
+    flash(_("„%(action)s“ wurde ausgeführt. Neuer Stand: %(state)s.",
+            action=_(detail.CASE.trigger_label(data["trigger"])),
+            state=_(detail.CASE.state_label(case.state))), "success")
     return redirect(url_for(".show", case_id=case.id))
 
 

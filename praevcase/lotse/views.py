@@ -160,7 +160,8 @@ def act(case_id: uuid.UUID):
         raise NotFound()
     case = case_ops.apply_action(case_ops.lock_case(case_id, g.user), data, actor=g.user, now=utcnow())
     flash(_("„%(action)s“ wurde ausgeführt. Neuer Stand: %(state)s.",
-            action=case_detail.CASE.trigger_label(data["trigger"]), state=case_detail.CASE.state_label(case.state)),
+            action=_(case_detail.CASE.trigger_label(data["trigger"])),
+            state=_(case_detail.CASE.state_label(case.state))),
           "success")
     if may_open_workspace(g.user, case):
         return redirect(url_for(".family", case_id=case_id))

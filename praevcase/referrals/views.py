@@ -84,7 +84,8 @@ def act(referral_id: uuid.UUID):
                       reason=data.get("reason"), offer=offer, provider_name=data.get("provider_name"),
                       provider_feedback=data.get("provider_feedback"), family_view=data.get("family_view"))
     flash(_("„%(action)s“ wurde festgehalten. Neuer Stand: %(state)s.",
-            action=queries.REFERRAL.trigger_label(data["trigger"]), state=queries.REFERRAL.state_label(referral.state)),
+            action=_(queries.REFERRAL.trigger_label(data["trigger"])),
+            state=_(queries.REFERRAL.state_label(referral.state))),
           "success")
     return _back(referral)
 

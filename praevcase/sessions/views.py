@@ -197,7 +197,8 @@ def act(session_id: uuid.UUID):
     session = ops.fire_session(ops.lock_session(session_id), data["trigger"], actor=g.user, now=utcnow(),
                                expected_version=data["version"], reason=data.get("reason"))
     flash(_("„%(action)s“ wurde ausgeführt. Neuer Stand: %(state)s.",
-            action=queries.SESSION.trigger_label(data["trigger"]), state=queries.SESSION.state_label(session.state)),
+            action=_(queries.SESSION.trigger_label(data["trigger"])),
+            state=_(queries.SESSION.state_label(session.state))),
           "success")
     return _back(session_id)
 

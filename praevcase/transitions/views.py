@@ -260,7 +260,7 @@ def fire(segment: str, protocol_id: uuid.UUID, trigger: str):
     data = load_form(TriggerIn(), template="errors/422.html", status=422, code="invalid_input", detail="")
     ops.fire(protocol, trigger, actor=g.user, now=utcnow(), expected_version=data["expected_version"],
              reason=data["reason"], to=data["to"], follow_up_on=data["follow_up_on"], note=data["note"])
-    flash(_("„%(action)s“ wurde ausgeführt.", action=workflow.trigger_label(trigger)), "success")
+    flash(_("„%(action)s“ wurde ausgeführt.", action=_(workflow.trigger_label(trigger))), "success")
     return _show(protocol)
 
 

@@ -140,3 +140,10 @@ def test_every_extracted_msgid_has_an_english_translation():
 def _strings(message) -> tuple[str, ...]:
     """msgstr, or the plural forms (a .mo file gives them as a list)."""
     return tuple(message.string) if isinstance(message.string, tuple | list) else (message.string,)
+
+
+def test_the_workflow_labels_module_lists_every_label_of_the_workflows():
+    """Regenerate with ``python -m praevcase.workflow_labels`` when a workflow label changed."""
+    from praevcase import workflow_labels
+
+    assert list(workflow_labels.LABELS) == workflow_labels.current()
