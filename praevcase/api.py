@@ -25,6 +25,15 @@ class ProblemOut(BaseSchema):
 
 PROBLEM_JSON = "application/problem+json"
 
+#: Largest OFFSET sent to the database: a huge ``page`` of a paginated list (valid input) answers
+#: with an empty page instead of overflowing the database's bigint
+MAX_OFFSET = 2**62
+
+
+def page_offset(pagination_parameters: Any) -> int:
+    """The OFFSET of a flask-smorest page, bounded by :data:`MAX_OFFSET`."""
+    return min(pagination_parameters.first_item, MAX_OFFSET)
+
 
 class ProblemJsonPlugin(BasePlugin):
     """Every error answer of the API is problem+json (praevcase.errors): the document says so too."""
@@ -48,6 +57,17 @@ class PraevcaseApi(Api):
 
     def _register_error_handlers(self) -> None:
         pass
+
+    def _register_pagination_header(self) -> None:
+        # X-Pagination carries a JSON object (flask-smorest writes json.dumps): a header "schema" of
+        # type object would mean the simple style "k1,v1,k2,v2", so describe it as JSON content
+        from flask_smorest.pagination import PaginationMetadataSchema
+
+        self.spec.components.schema("PaginationMetadata", schema=PaginationMetadataSchema)
+        self.spec.components.header("PAGINATION", {
+            "description": "Pagination metadata (JSON)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PaginationMetadata"}}},
+        }, lazy=True)
 
     def _register_responses(self) -> None:
         # the shared error responses (DEFAULT_ERROR, UNPROCESSABLE_ENTITY, …) are problem+json

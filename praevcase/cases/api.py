@@ -10,6 +10,7 @@ from flask import g
 from flask_smorest import Blueprint
 
 from praevcase.api import ProblemOut
+from praevcase.api import page_offset
 from praevcase.cases import catalogue as cat
 from praevcase.cases import detail
 from praevcase.cases import operations as ops
@@ -105,7 +106,7 @@ def _detail(case: Case) -> dict[str, Any]:
 @blp.response(200, CaseOut(many=True))
 def list_cases(args: dict[str, Any], pagination_parameters: Any):
     """Cases the caller may see (pseudonymous metadata), newest first; filter by ``state``."""
-    total, rows = queries.visible_cases(g.user, state=args.get("state"), offset=pagination_parameters.first_item,
+    total, rows = queries.visible_cases(g.user, state=args.get("state"), offset=page_offset(pagination_parameters),
                                         limit=pagination_parameters.page_size)
     pagination_parameters.item_count = total
     return [_out(c, n) for c, n in rows]

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import g
 from flask_smorest import Blueprint
 
+from praevcase.api import page_offset
 from praevcase.database import utcnow
 from praevcase.errors import NotFound
 from praevcase.extensions import db
@@ -36,7 +37,7 @@ def list_agencies(pagination_parameters):
     q = sa.select(Agency).order_by(Agency.name, Agency.id)
     pagination_parameters.item_count = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
     return db.session.scalars(
-        q.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
+        q.offset(page_offset(pagination_parameters)).limit(pagination_parameters.page_size)
     ).all()
 
 

@@ -4,7 +4,7 @@ Every operation of the OpenAPI document is called with data generated from its s
 invalid), with the API token of each role in turn, half of the time with the path ids swapped for
 ids of real objects of the caller's tenant (the demo tenant is loaded, so the 200 answers are
 checked too, not only 404s). Checks: no server error, the response matches the documented schema
-and content type, ``ignored_auth`` (the operation really needs the token), and once per operation
+(body, headers) and content type, ``ignored_auth`` (the operation really needs the token), and once per operation
 without any token: 401.
 
 CI runs a few examples per operation; ``pytest -m long tests/scorecard`` runs 100 per operation
@@ -25,6 +25,7 @@ from hypothesis import settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance
 from schemathesis.specs.openapi.checks import ignored_auth
+from schemathesis.specs.openapi.checks import response_headers_conformance
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from praevcase.accounts.models import User
@@ -35,7 +36,8 @@ from praevcase.extensions import db
 from tests.conftest import arrange
 from tests.scorecard.test_sc01_authz_matrix import PARAM_MODELS
 
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, ignored_auth]
+CHECKS = [not_a_server_error, response_schema_conformance, response_headers_conformance, content_type_conformance,
+          ignored_auth]
 SPEC = "/api/v1/openapi.json"
 
 
@@ -130,3 +132,13 @@ def test_sc13_generated_requests_per_role_get_no_server_error_and_match_the_open
 @pytest.mark.long
 def test_sc13_long_run_100_examples_per_operation_and_every_role(app, scorecard):
     _fuzz(app, scorecard, examples=100, every_role=True, check="SC-13-long")
+
+
+def test_sc13_finding_a_page_far_past_the_end_of_a_list_is_empty_not_a_server_error(app):
+    """Found by the long run: ?page=99999999999999999999 overflowed the database's bigint OFFSET (500)."""
+    tokens, _ = _seed(app)
+    client = app.test_client()
+    for path in ("/api/v1/agencies/", "/api/v1/cases/"):
+        for page in ("9223372036854775807", "99999999999999999999"):
+            response = client.get(f"{path}?page={page}&page_size=100", headers={"Authorization": tokens["coordinator"]})
+            assert (response.status_code, response.json) == (200, []), (path, page)
