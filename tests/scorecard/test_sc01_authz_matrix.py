@@ -78,6 +78,7 @@ from tests.conftest import arrange
 from tests.conftest import get_csrf
 from tests.conftest import login_as
 from tests.factories import UserFactory
+from tests.scorecard._committed import committed_app
 
 MIN_REQUESTS = 5_000
 
@@ -105,6 +106,13 @@ def _canary(state: str) -> str:
     return "Kanar" + {"active": "ia", "other_recipient": "ello", "pending": "ienko", "withdrawn": "ovic",
                       "expired": "ussen"}[state]
 
+
+
+@pytest.fixture
+def app(keyring):
+    """Thousands of requests: on a database of their own, committed (tests/scorecard/_committed.py)."""
+    with committed_app(keyring, "sc01") as app:
+        yield app
 
 # --- seed ---------------------------------------------------------------------------------------
 

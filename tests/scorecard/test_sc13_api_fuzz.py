@@ -34,12 +34,20 @@ from praevcase.database import utcnow
 from praevcase.demo import LOGINS
 from praevcase.extensions import db
 from tests.conftest import arrange
+from tests.scorecard._committed import committed_app
 from tests.scorecard.test_sc01_authz_matrix import PARAM_MODELS
 
 CHECKS = [not_a_server_error, response_schema_conformance, response_headers_conformance, content_type_conformance,
           ignored_auth]
 SPEC = "/api/v1/openapi.json"
 
+
+
+@pytest.fixture
+def app(keyring):
+    """Thousands of requests: on a database of their own, committed (tests/scorecard/_committed.py)."""
+    with committed_app(keyring, "sc13") as app:
+        yield app
 
 def _seed(app):
     """The demo tenant; one API token per role; real ids of every kind the API takes in its paths."""
