@@ -74,6 +74,8 @@ class Case(IdMixin, CreatedMixin, TenantScoped, StatefulMixin, db.Model):
 
     __tablename__ = "cases"
     __table_args__ = (
+        # the team's queues (cases of one state, oldest first) without reading the tenant's other cases
+        sa.Index("ix_cases_tenant_state_team", "tenant_id", "state", "reached_team_dt"),
         agency_fk(name="fk_cases_origin_agency", columns=("tenant_id", "origin_agency_id")),
         agency_fk(name="fk_cases_escalated_to_agency", columns=("tenant_id", "escalated_to_agency_id")),
         sa.CheckConstraint("(state = 'closed') = (closing_reason IS NOT NULL AND closed_dt IS NOT NULL)",
