@@ -8,6 +8,8 @@ from __future__ import annotations
 import enum
 from datetime import date
 
+from praevcase.i18n import N_
+
 
 class IntakeChannel(str, enum.Enum):  # noqa: UP042 - stored by name, like workflows/
     """Where a case came from (practice-brief §3)."""
@@ -27,18 +29,18 @@ class IntakeChannel(str, enum.Enum):  # noqa: UP042 - stored by name, like workf
 
 
 CHANNEL_LABELS = {
-    IntakeChannel.jobcenter_observation: "Beobachtung im Jobcenter",
-    IntakeChannel.birth_clinic_screening: "Screening in der Geburtsklinik",
-    IntakeChannel.kita_entry_exam: "Kita-Eingangsuntersuchung (Gesundheitsamt)",
-    IntakeChannel.famos_midwife: "Familienhebamme (FamoS)",
-    IntakeChannel.welcome_visit: "Willkommensbesuch",
-    IntakeChannel.familienbuero: "Familienbüro",
-    IntakeChannel.school_entry_exam: "Schuleingangsuntersuchung",
-    IntakeChannel.u_exam_feedback: "Rückmeldung aus einer U-Untersuchung",
-    IntakeChannel.family_centre: "Familienzentrum",
-    IntakeChannel.school_social_work: "Schulsozialarbeit",
-    IntakeChannel.outreach: "Aufsuchende Arbeit",
-    IntakeChannel.self_referral: "Familie kommt selbst",
+    IntakeChannel.jobcenter_observation: N_("Beobachtung im Jobcenter"),
+    IntakeChannel.birth_clinic_screening: N_("Screening in der Geburtsklinik"),
+    IntakeChannel.kita_entry_exam: N_("Kita-Eingangsuntersuchung (Gesundheitsamt)"),
+    IntakeChannel.famos_midwife: N_("Familienhebamme (FamoS)"),
+    IntakeChannel.welcome_visit: N_("Willkommensbesuch"),
+    IntakeChannel.familienbuero: N_("Familienbüro"),
+    IntakeChannel.school_entry_exam: N_("Schuleingangsuntersuchung"),
+    IntakeChannel.u_exam_feedback: N_("Rückmeldung aus einer U-Untersuchung"),
+    IntakeChannel.family_centre: N_("Familienzentrum"),
+    IntakeChannel.school_social_work: N_("Schulsozialarbeit"),
+    IntakeChannel.outreach: N_("Aufsuchende Arbeit"),
+    IntakeChannel.self_referral: N_("Familie kommt selbst"),
 }
 
 #: Channels of the general intake form ("weitere Zugänge").
@@ -70,16 +72,16 @@ class Need(str, enum.Enum):  # noqa: UP042
 
 
 NEED_LABELS = {
-    Need.kita_platz: "Betreuungsplatz (Kita, Tagespflege)",
-    Need.sprachfoerderung: "Sprachförderung",
-    Need.gesundheit: "Gesundheit, Entwicklung",
-    Need.erziehung: "Erziehung, Eltern stärken",
-    Need.psychosoziale_belastung: "Belastung, Überforderung der Eltern",
-    Need.materielle_lage: "Materielle Lage, Existenzsicherung",
-    Need.wohnen: "Wohnen",
-    Need.bildung: "Schule, Bildung",
-    Need.teilhabe: "Freizeit, Teilhabe",
-    Need.sonstiges: "Sonstiges",
+    Need.kita_platz: N_("Betreuungsplatz (Kita, Tagespflege)"),
+    Need.sprachfoerderung: N_("Sprachförderung"),
+    Need.gesundheit: N_("Gesundheit, Entwicklung"),
+    Need.erziehung: N_("Erziehung, Eltern stärken"),
+    Need.psychosoziale_belastung: N_("Belastung, Überforderung der Eltern"),
+    Need.materielle_lage: N_("Materielle Lage, Existenzsicherung"),
+    Need.wohnen: N_("Wohnen"),
+    Need.bildung: N_("Schule, Bildung"),
+    Need.teilhabe: N_("Freizeit, Teilhabe"),
+    Need.sonstiges: N_("Sonstiges"),
 }
 
 
@@ -93,10 +95,10 @@ class AgePhase(str, enum.Enum):  # noqa: UP042
 
 
 AGE_PHASE_LABELS = {
-    AgePhase.schwangerschaft_geburt: "Schwangerschaft und Geburt",
-    AgePhase.kita: "Rund um die Kita",
-    AgePhase.grundschule: "Grundschule bis weiterführende Schule",
-    AgePhase.jugendphase: "Jugendphase",
+    AgePhase.schwangerschaft_geburt: N_("Schwangerschaft und Geburt"),
+    AgePhase.kita: N_("Rund um die Kita"),
+    AgePhase.grundschule: N_("Grundschule bis weiterführende Schule"),
+    AgePhase.jugendphase: N_("Jugendphase"),
 }
 
 

@@ -11,6 +11,7 @@ import enum
 from praevcase.cases.catalogue import AGE_PHASE_LABELS
 from praevcase.cases.catalogue import AgePhase
 from praevcase.cases.catalogue import Need
+from praevcase.i18n import N_
 
 __all__ = ["AGE_PHASE_LABELS", "NEED_OFFER_TYPES", "AgePhase", "FieldOfAction", "OfferType", "ProviderType",
            "Standard"]
@@ -52,33 +53,33 @@ class OfferType(str, enum.Enum):
 
 
 OFFER_TYPE_LABELS: dict[OfferType, str] = {
-    OfferType.schwangerenberatung: "Schwangeren- und Schwangerschaftskonfliktberatung",
-    OfferType.geburtsklinik_hebamme: "Unterstützung in der Geburtsklinik, (Familien-)Hebammen",
-    OfferType.willkommensbesuch: "Willkommens- und Begrüßungsbesuche",
-    OfferType.babyclub: "Babyclub",
-    OfferType.elternbildung: "Elternschule, Elterncafé, Elternkurs",
-    OfferType.familienbildung: "Krabbelgruppe, Ernährung und Bewegung, Familienbildung",
-    OfferType.fruehe_hilfen: "Frühe Hilfen (0–3), Frühförderung",
-    OfferType.kita_platz: "Kita-Platz, Kindertagespflege, Familienzentrum",
-    OfferType.sprachfoerderung: "Sprachförderung",
-    OfferType.sprechstunde_kita: "Sprechstunde in Kita oder Familienzentrum",
-    OfferType.erziehungsberatung: "Erziehungsberatung, Familienhilfe, Hilfen zur Erziehung",
-    OfferType.volkshochschule: "Volkshochschule",
-    OfferType.ganztag_schulsozialarbeit: "Offener Ganztag, Schulsozialarbeit, Familiengrundschule",
-    OfferType.lernfoerderung: "Lernförderung (Bildungs- und Teilhabepaket)",
-    OfferType.bildungsbegleitung: "Bildungsbegleitung, Fallmanagement",
-    OfferType.uebergangsbegleitung: "Übergangsbegleitung (Kita → Grundschule → weiterführende Schule)",
-    OfferType.schnuppertage_paten: "Schnuppertage, Patenmodelle",
-    OfferType.soziale_kompetenz: "Soziale Kompetenzen („Knigge-Kurs“)",
-    OfferType.freizeit: "Sportverein, Musikschule, Kultur und Freizeit",
-    OfferType.beteiligung: "Beteiligung von Kindern und Jugendlichen",
-    OfferType.berufsorientierung: "Berufsorientierung, Praktika, Freiwilligendienste",
-    OfferType.jugendarbeit: "Jugendzentrum, Jugendarbeit",
-    OfferType.sprach_kulturmittlung: "Migrationsdienst, Sprach- und Kulturmittlung, Dolmetscherpool",
-    OfferType.kurberatung: "Kurberatung",
-    OfferType.therapie: "Therapie (Logopädie, Ergotherapie, Psychotherapie)",
-    OfferType.anlaufstelle: "Anlaufstelle, Familienbüro",
-    OfferType.sonstiges: "Sonstiges",
+    OfferType.schwangerenberatung: N_("Schwangeren- und Schwangerschaftskonfliktberatung"),
+    OfferType.geburtsklinik_hebamme: N_("Unterstützung in der Geburtsklinik, (Familien-)Hebammen"),
+    OfferType.willkommensbesuch: N_("Willkommens- und Begrüßungsbesuche"),
+    OfferType.babyclub: N_("Babyclub"),
+    OfferType.elternbildung: N_("Elternschule, Elterncafé, Elternkurs"),
+    OfferType.familienbildung: N_("Krabbelgruppe, Ernährung und Bewegung, Familienbildung"),
+    OfferType.fruehe_hilfen: N_("Frühe Hilfen (0–3), Frühförderung"),
+    OfferType.kita_platz: N_("Kita-Platz, Kindertagespflege, Familienzentrum"),
+    OfferType.sprachfoerderung: N_("Sprachförderung"),
+    OfferType.sprechstunde_kita: N_("Sprechstunde in Kita oder Familienzentrum"),
+    OfferType.erziehungsberatung: N_("Erziehungsberatung, Familienhilfe, Hilfen zur Erziehung"),
+    OfferType.volkshochschule: N_("Volkshochschule"),
+    OfferType.ganztag_schulsozialarbeit: N_("Offener Ganztag, Schulsozialarbeit, Familiengrundschule"),
+    OfferType.lernfoerderung: N_("Lernförderung (Bildungs- und Teilhabepaket)"),
+    OfferType.bildungsbegleitung: N_("Bildungsbegleitung, Fallmanagement"),
+    OfferType.uebergangsbegleitung: N_("Übergangsbegleitung (Kita → Grundschule → weiterführende Schule)"),
+    OfferType.schnuppertage_paten: N_("Schnuppertage, Patenmodelle"),
+    OfferType.soziale_kompetenz: N_("Soziale Kompetenzen („Knigge-Kurs“)"),
+    OfferType.freizeit: N_("Sportverein, Musikschule, Kultur und Freizeit"),
+    OfferType.beteiligung: N_("Beteiligung von Kindern und Jugendlichen"),
+    OfferType.berufsorientierung: N_("Berufsorientierung, Praktika, Freiwilligendienste"),
+    OfferType.jugendarbeit: N_("Jugendzentrum, Jugendarbeit"),
+    OfferType.sprach_kulturmittlung: N_("Migrationsdienst, Sprach- und Kulturmittlung, Dolmetscherpool"),
+    OfferType.kurberatung: N_("Kurberatung"),
+    OfferType.therapie: N_("Therapie (Logopädie, Ergotherapie, Psychotherapie)"),
+    OfferType.anlaufstelle: N_("Anlaufstelle, Familienbüro"),
+    OfferType.sonstiges: N_("Sonstiges"),
 }
 
 
