@@ -84,6 +84,7 @@ class ModelConsent:
     valid_from: object
     valid_until: object
     withdrawn_at: object = None
+    swept: bool = False  # the expiry sweep set the row's state to expired
 
     def active(self, now) -> bool:
         return (self.withdrawn_at is None or now < self.withdrawn_at) and \
@@ -168,6 +169,7 @@ def _machine(world, start):
         def withdraw(self, data, by):
             model = data.draw(st.sampled_from(self.consents))
             rec = db.session.get(ConsentRecord, model.record_id)
+            case_before = self.case.state.value
             try:
                 privacy_ops.withdraw_consent(rec, via="oral", actor=users[by], now=self.now)
             except Conflict:
@@ -175,6 +177,9 @@ def _machine(world, start):
                 return
             assert model.withdrawn_at is None
             model.withdrawn_at = self.now
+            if case_before != self.case.state.value:  # no team consent left: the case closed ...
+                assert self.case.state.value == "closed"
+                self._case_withdrawn()  # ... and withdrew the team consents whose rows were still active
             STATS["withdrawals"] += 1
 
         @rule(hours=st.integers(1, 24 * 40))
@@ -188,6 +193,7 @@ def _machine(world, start):
                 rec = db.session.get(ConsentRecord, model.record_id)
                 if model.valid_until is not None and model.valid_until <= self.now and model.withdrawn_at is None:
                     assert rec.state == "expired", (rec.state, model)
+                    model.swept = True
 
         @rule(trigger=st.sampled_from(CASE.triggers),
               by=st.sampled_from(["intake", "health", "coordinator", "kita", "dpo"]))
@@ -204,6 +210,12 @@ def _machine(world, start):
             trigger = data.draw(st.sampled_from(triggers))
             self._fire(trigger, FIRED_BY.get(trigger, "coordinator"))
 
+        def _case_withdrawn(self):
+            """The parents withdrew at the case: every team consent whose row is still active ends now."""
+            for model in self.consents:
+                if model.withdrawn_at is None and not model.swept and Purpose.team_review in model.purposes:
+                    model.withdrawn_at = self.now
+
         def _fire(self, trigger, by):
             before = self.case.state.value
             kwargs = {}
@@ -219,6 +231,8 @@ def _machine(world, start):
                 return
             after = self.case.state.value
             assert (before, trigger, after) in EDGES, (before, trigger, after)
+            if trigger == "withdraw_consent":
+                self._case_withdrawn()
             if trigger in TEAM_CONSENT_TRIGGERS:
                 assert team_consent, f"{trigger} went through without an active team consent"
             STATS["transitions"] += 1
