@@ -4,11 +4,14 @@ The messages are msgids (``N_``): form pages show them translated (the ``transla
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import RAISE
 from marshmallow import Schema
+from marshmallow import ValidationError
 from marshmallow import fields
+from marshmallow import pre_load
 
 from praevcase.i18n import N_
 
@@ -45,6 +48,15 @@ class BaseSchema(Schema):
         "type": N_("Ungültige Eingabedaten."),
     }
 
+    @pre_load
+    def _refuse_nul(self, data: Any, **kwargs: Any) -> Any:
+        """A NUL character (0x00) cannot be stored or compared in PostgreSQL text: invalid input (422), not a 500."""
+        if isinstance(data, Mapping):
+            bad = [key for key in data if _has_nul(data[key])]
+            if bad:
+                raise ValidationError({key: [N_("Ungültiger Text.")] for key in bad})
+        return data
+
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         german: dict[str, str] = {}
         defaults: dict[str, str] = {}
@@ -54,6 +66,16 @@ class BaseSchema(Schema):
         # messages a schema set explicitly on the field win over the German defaults
         explicit = {k: v for k, v in field_obj.error_messages.items() if defaults.get(k) != v}
         field_obj.error_messages = {**field_obj.error_messages, **german, **explicit}
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def form_data(form: Any, schema: Schema) -> dict[str, Any]:

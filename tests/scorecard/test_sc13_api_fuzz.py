@@ -150,3 +150,14 @@ def test_sc13_finding_a_page_far_past_the_end_of_a_list_is_empty_not_a_server_er
         for page in ("9223372036854775807", "99999999999999999999"):
             response = client.get(f"{path}?page={page}&page_size=100", headers={"Authorization": tokens["coordinator"]})
             assert (response.status_code, response.json) == (200, []), (path, page)
+
+
+def test_sc13_finding_a_nul_character_in_any_text_input_is_invalid_input_not_a_server_error(app):
+    """Found by the long run: ?q=%00 on /api/v1/offers/ reached PostgreSQL ('text cannot contain NUL': 500)."""
+    tokens, _ = _seed(app)
+    client = app.test_client()
+    headers = {"Authorization": tokens["coordinator"]}
+    response = client.get("/api/v1/offers/?q=a%00b", headers=headers)
+    assert response.status_code == 422 and response.json["errors"] == {"q": ["Ungültiger Text."]}
+    response = client.post("/api/v1/agencies/", json={"name": "x\u0000y"}, headers={"Authorization": tokens["admin"]})
+    assert response.status_code == 422 and response.json["errors"]["name"] == ["Ungültiger Text."]
