@@ -27,7 +27,6 @@ from praevcase.privacy.models import Family
 from praevcase.privacy.operations import expire_due_consents
 from praevcase.privacy.retention import due_query
 from praevcase.reminders.models import Reminder
-from praevcase.reminders.operations import LOOKUP_CHUNK
 from praevcase.reminders.operations import case_numbers
 from praevcase.reminders.operations import state_is
 from praevcase.reminders.registry import Occasion
@@ -86,43 +85,50 @@ CONSENT_EXPIRING = register_kind(ReminderKind(
 # --- retention due ----------------------------------------------------------------------------------
 
 
-def _due_within(ctx: SweepContext, horizon: timedelta, family_ids: Any = None) -> set[uuid.UUID]:
-    """Ids of the tenant's (not erased) families that the retention rules make due at now + *horizon*."""
-    q = due_query(ctx.tenant_id, ctx.settings["retention"], ctx.now + horizon).with_only_columns(Family.id)
-    if family_ids is None:
-        return set(db.session.scalars(q.order_by(None)))
-    ids, out = sorted(family_ids), set()
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        out |= set(db.session.scalars(q.where(Family.id.in_(ids[start:start + LOOKUP_CHUNK])).order_by(None)))
-    return out
+def _due_at(ctx: SweepContext, horizon: timedelta) -> frozenset[uuid.UUID]:
+    """Ids of the tenant's (not erased) families that the retention rules make due at now + *horizon*.
+
+    One statement over the tenant (the rules are set operations over its families); within one
+    sweep the validity pass and the due-query share the answer (same tenant, same clock).
+    """
+    key = (ctx.tenant_id, ctx.now, horizon)
+    if key not in _DUE_CACHE:
+        if len(_DUE_CACHE) > 32:
+            _DUE_CACHE.clear()
+        q = due_query(ctx.tenant_id, ctx.settings["retention"], ctx.now + horizon).with_only_columns(Family.id)
+        _DUE_CACHE[key] = frozenset(db.session.scalars(q.order_by(None)))
+    return _DUE_CACHE[key]
+
+
+_DUE_CACHE: dict[tuple[Any, ...], frozenset[uuid.UUID]] = {}
 
 
 def _deadlines(ctx: SweepContext, family_ids: set[uuid.UUID], days: int) -> dict[uuid.UUID, datetime]:
-    """The first day (from now, within *days*) on which each family is due: "at the latest" to the day."""
-    found: dict[uuid.UUID, datetime] = {}
-    pending = set(family_ids)
-    for day in range(days + 1):
-        if not pending:
+    """The first day (from now, within *days*) on which each family is due: "at the latest" to the day.
+
+    Scans backwards from the last day of the notice period: a family entering the period in the
+    normal course is not due a day earlier, so one statement settles it; only families found late
+    (first run, shortened periods) take more.
+    """
+    found = dict.fromkeys(family_ids, ctx.now + timedelta(days=days))
+    earlier = set(family_ids)
+    for day in range(days - 1, -1, -1):
+        earlier &= _due_at(ctx, timedelta(days=day))
+        if not earlier:
             break
-        hit = _due_within(ctx, timedelta(days=day), pending)
-        found.update(dict.fromkeys(hit, ctx.now + timedelta(days=day)))
-        pending -= hit
+        found.update(dict.fromkeys(earlier, ctx.now + timedelta(days=day)))
     return found
 
 
-def _episodes(family_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, datetime]]:
-    """Occurrence and deadline of each family's current notice: those of its open or done reminder.
+def _announced(ctx: SweepContext) -> set[uuid.UUID]:
+    """Families of the tenant with a standing notice (an open or done reminder of this kind).
 
-    A family kept by a new hold (its reminders cancelled) and due again years later gets a new
-    occurrence (the date it was found), so it is announced again; while the notice stands, every
-    sweep finds the same occurrence and creates nothing twice.
+    A family kept by a new hold (its reminders cancelled) and due again years later is announced
+    again, with a new occurrence (the date it was found); while a notice stands nothing is created.
     """
-    rows = db.session.execute(
-        sa.select(Reminder.subject_id, sa.func.max(Reminder.occurrence), sa.func.min(Reminder.due_dt))
-        .where(Reminder.kind == "retention_due", Reminder.subject_id.in_(family_ids),
-               state_is(Reminder.state, "open", "done"))
-        .group_by(Reminder.subject_id)).all()
-    return {family_id: (occurrence, due_dt) for family_id, occurrence, due_dt in rows}
+    return set(db.session.scalars(
+        sa.select(Reminder.subject_id).where(Reminder.tenant_id == ctx.tenant_id, Reminder.kind == "retention_due",
+                                             state_is(Reminder.state, "open", "done")).distinct()))
 
 
 def _dpo_ids(ctx: SweepContext) -> tuple[uuid.UUID, ...]:
@@ -133,30 +139,30 @@ def _dpo_ids(ctx: SweepContext) -> tuple[uuid.UUID, ...]:
 
 
 def _retention_due(ctx: SweepContext) -> Iterable[Occasion]:
+    """Families entering the notice period; those already announced cost nothing (no statement per family)."""
     days = ctx.reminders["retention_notice_days"]
-    soon = _due_within(ctx, timedelta(days=days))
-    if not soon:
+    new = set(_due_at(ctx, timedelta(days=days)))
+    if new:
+        new -= _announced(ctx)
+    if not new:
         return
     recipients = _dpo_ids(ctx)
-    known = _episodes(soon)
-    # the deadline of a family met for the first time, to the day (at most days+1 small queries)
-    found = _deadlines(ctx, soon - set(known), days)
-    numbers = case_numbers(soon)
+    found = _deadlines(ctx, new, days)
+    numbers = case_numbers(new)
     first_seen = local_date(ctx.now).isoformat()
-    for family_id in sorted(soon):
+    for family_id in sorted(new):
         if family_id not in numbers:
             continue
-        occurrence, deadline = known.get(family_id) or (first_seen, found[family_id])
-        yield Occasion(subject_type="family", subject_id=family_id, occurrence=occurrence,
+        deadline = found[family_id]
+        yield Occasion(subject_type="family", subject_id=family_id, occurrence=first_seen,
                        opens_dt=min(ctx.now, deadline), due_dt=deadline, case_number=numbers[family_id],
                        family_id=family_id, link_path=f"/datenschutz/familien/{family_id}", user_ids=recipients,
                        params={"deadline": local_date(deadline).strftime("%d.%m.%Y")})
 
 
 def _retention_valid(ctx: SweepContext, reminders: Sequence[Any]) -> set[uuid.UUID]:
-    """Still due within the notice period (no hold came back) and not erased yet."""
-    notice = timedelta(days=ctx.reminders["retention_notice_days"])
-    alive = _due_within(ctx, notice, {r.subject_id for r in reminders})
+    """Still due within the notice period (no hold came back) and not erased yet: one statement per sweep."""
+    alive = _due_at(ctx, timedelta(days=ctx.reminders["retention_notice_days"]))
     return {r.id for r in reminders if r.subject_id in alive}
 
 
