@@ -191,6 +191,7 @@ def run_rotation(app, url: str, db_name: str, env: dict[str, str], fx: dict[str,
 def _rotate(app, batch: int) -> tuple[int, float]:
     from praevcase.database import utcnow
     from praevcase.extensions import db
+    from praevcase.privacy.rotation import RotationCursor
     from praevcase.privacy.rotation import rotate_family_batch
     from praevcase.tenancy import ALL_TENANTS
     from praevcase.tenancy import set_scope
@@ -199,7 +200,8 @@ def _rotate(app, batch: int) -> tuple[int, float]:
         set_scope(db.session, ALL_TENANTS)
         moved = 0
         started = time.perf_counter()
-        while n := rotate_family_batch(batch=batch, now=utcnow()):
+        cursor = RotationCursor()
+        while n := rotate_family_batch(batch=batch, now=utcnow(), cursor=cursor):
             db.session.commit()
             moved += n
         db.session.commit()

@@ -126,18 +126,20 @@ def add_kek_cmd(path: str | None, key_id: str | None) -> None:
 @click.option("--pause", default=0.0, show_default=True, help="Sekunden Pause zwischen zwei Stapeln")
 def rotate_cmd(batch: int, pause: float) -> None:
     """Re-wrap every family and tenant key under the active KEK, online and resumable."""
+    from praevcase.privacy.rotation import RotationCursor
     from praevcase.privacy.rotation import families_left
     from praevcase.privacy.rotation import rotate_family_batch
     from praevcase.privacy.rotation import rotate_tenant_keys
 
     set_scope(db.session, ALL_TENANTS)
+    cursor = RotationCursor()
     active = current_app.config["KEYRING"].active_id
     try:
         tenants = rotate_tenant_keys(now=utcnow())
         db.session.commit()
         moved, idle = 0, 0
         while True:
-            n = rotate_family_batch(batch=batch, now=utcnow())
+            n = rotate_family_batch(batch=batch, now=utcnow(), cursor=cursor)
             db.session.commit()
             moved += n
             if n:

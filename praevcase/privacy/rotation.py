@@ -8,6 +8,8 @@ dropped from the keyring file) only once no stored wrapped key references it.
 """
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -29,13 +31,31 @@ def families_left() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Family).where(_not_on(keyring().active_id)))
 
 
-def rotate_family_batch(*, batch: int, now: datetime) -> int:
-    """Re-wrap up to *batch* family keys under the active KEK; returns how many moved."""
+@dataclass
+class RotationCursor:
+    """Where a rotation run stands: the last family id it moved (keyset, so a batch never walks past
+    the keys already moved — without it the n-th batch scanned n × batch rows: 7.9 min for 1.1 M keys)."""
+
+    after: uuid.UUID | None = None
+
+
+def rotate_family_batch(*, batch: int, now: datetime, cursor: RotationCursor | None = None) -> int:
+    """Re-wrap up to *batch* family keys under the active KEK; returns how many moved.
+
+    With a *cursor* the batches walk the families in id order from where the last one stopped; at
+    the end the cursor starts over once, for rows another transaction had locked on the way.
+    """
     ring = keyring()
-    rows = db.session.scalars(
-        sa.select(Family).where(_not_on(ring.active_id)).order_by(Family.id).limit(batch)
-        .with_for_update(skip_locked=True)
-    ).all()
+    q = sa.select(Family).where(_not_on(ring.active_id)).order_by(Family.id).limit(batch)
+    if cursor is not None and cursor.after is not None:
+        rows = db.session.scalars(q.where(Family.id > cursor.after).with_for_update(skip_locked=True)).all()
+        if not rows:
+            cursor.after = None
+            return rotate_family_batch(batch=batch, now=now, cursor=cursor)
+    else:
+        rows = db.session.scalars(q.with_for_update(skip_locked=True)).all()
+    if cursor is not None and rows:
+        cursor.after = rows[-1].id
     for family in rows:
         family.wrapped_key = crypto.rewrap_data_key(ring, family.wrapped_key, tenant_id=str(family.tenant_id),
                                                     family_id=str(family.id), dek_version=family.dek_version)
