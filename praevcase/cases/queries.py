@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from praevcase.accounts.models import Role
 from praevcase.accounts.models import User
 from praevcase.cases.models import Case
+from praevcase.errors import NotFound
 from praevcase.extensions import db
 from praevcase.i18n import N_
 from praevcase.permissions import effective_roles
@@ -51,10 +52,18 @@ def visible_clause(actor: Any) -> sa.ColumnElement[bool]:
     return sa.or_(*conditions)
 
 
-def _rows(*where: Any, order: Any = None) -> list[tuple[Case, str]]:
+#: Rows a section of the list page shows at first; the whole section is paged by PAGE_SIZE
+SECTION_LIMIT = 25
+PAGE_SIZE = 100
+
+
+def _rows(*where: Any, order: Any = None, limit: int | None = None, offset: int = 0) -> dict[str, Any]:
+    """One page of a section (``rows``) and how many cases the section has (``total``)."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(*where)) or 0
     q = (sa.select(Case, Family.case_number).join(Family, Family.id == Case.family_id)
-         .where(*where).order_by(order if order is not None else Case.created_dt.desc()))
-    return [(c, n) for c, n in db.session.execute(q)]
+         .where(*where).order_by(order if order is not None else Case.created_dt.desc(), Case.id)
+         .limit(limit or SECTION_LIMIT).offset(offset))
+    return {"total": total, "rows": [(c, n) for c, n in db.session.execute(q)] if total > offset else []}
 
 
 def visible_cases(actor: Any, *, state: CaseState | None = None, offset: int = 0,
@@ -71,32 +80,43 @@ def visible_cases(actor: Any, *, state: CaseState | None = None, offset: int = 0
     return total, [(c, n) for c, n in db.session.execute(q)]
 
 
-def sections_for(actor: Any) -> list[dict[str, Any]]:
-    """The list page: one section per thing the actor's roles do with cases."""
+def sections_for(actor: Any, *, only: str | None = None, page: int = 1) -> list[dict[str, Any]]:
+    """The list page: one section per thing the actor's roles do with cases.
+
+    Each section shows its first SECTION_LIMIT cases and its total; ``only`` (a section key) pages
+    through that one section, PAGE_SIZE cases a page. A Kreis has thousands of accompanied families.
+    """
     roles = effective_roles(actor)
-    sections: list[dict[str, Any]] = []
+    specs: list[tuple[str, str, tuple[Any, ...], Any]] = []
     if Role.intake in roles:
-        sections.append({"key": "confirm", "title": N_("Zur Bestätigung (Vier-Augen-Prinzip)"), "rows": _rows(
+        specs.append(("confirm", N_("Zur Bestätigung (Vier-Augen-Prinzip)"), (
             Case.origin_agency_id == actor.agency_id, Case.four_eyes_required.is_(True),
             Case.intake_confirmed_dt.is_(None), Case.opened_by_id != actor.id,
-            Case.state == CaseState.consent_pending)})
-        sections.append({"key": "opened", "title": N_("Von Ihrer Stelle aufgenommen"),
-                         "rows": _rows(Case.origin_agency_id == actor.agency_id)})
+            Case.state == CaseState.consent_pending), None))
+        specs.append(("opened", N_("Von Ihrer Stelle aufgenommen"), (Case.origin_agency_id == actor.agency_id,), None))
     if Role.team_member in roles:
-        sections.append({"key": "lotse", "title": N_("Meine Familien (Lotsin/Lotse)"),
-                         "rows": _rows(Case.lotse_user_id == actor.id, Case.state == CaseState.in_support)})
+        specs.append(("lotse", N_("Meine Familien (Lotsin/Lotse)"),
+                      (Case.lotse_user_id == actor.id, Case.state == CaseState.in_support), None))
     if roles & TEAM_ROLES:
         for state, title in ((CaseState.ready_for_review, N_("Bereit für das Schnittstellengespräch")),
                              (CaseState.on_agenda, N_("Auf der Tagesordnung")),
                              (CaseState.in_support, N_("In Begleitung"))):
             if state is CaseState.in_support and Role.coordinator not in roles:
                 continue
-            sections.append({"key": state.value, "title": title, "rows": _rows(
-                Case.state == state, Case.reached_team_dt.is_not(None), order=Case.reached_team_dt)})
+            specs.append((state.value, title, (Case.state == state, Case.reached_team_dt.is_not(None)),
+                          Case.reached_team_dt))
     if roles & CASE_ROLES:
-        sections.append({"key": "escalated", "title": N_("An Ihre Stelle übergeben (§ 8a SGB VIII)"), "rows": _rows(
-            Case.state == CaseState.escalated, Case.escalated_to_agency_id == actor.agency_id)})
-    return [s for s in sections if s["rows"] or s["key"] in ("opened", "lotse", "ready_for_review")]
+        specs.append(("escalated", N_("An Ihre Stelle übergeben (§ 8a SGB VIII)"), (
+            Case.state == CaseState.escalated, Case.escalated_to_agency_id == actor.agency_id), None))
+    if only is not None:
+        specs = [spec for spec in specs if spec[0] == only]
+        if not specs:
+            raise NotFound()
+    sections = []
+    for key, title, where, order in specs:
+        page_kw = {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE} if only else {}
+        sections.append({"key": key, "title": title, **_rows(*where, order=order, **page_kw)})
+    return [s for s in sections if s["total"] or only or s["key"] in ("opened", "lotse", "ready_for_review")]
 
 
 def user_names(ids: set[Any]) -> dict[Any, str]:

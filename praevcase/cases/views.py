@@ -113,8 +113,14 @@ def _intake_context(slug: str, **extra: Any) -> dict[str, Any]:
 @bp.route("/")
 @requires(CASES_VIEW)
 def index():
-    return render_template("cases/list.html", sections=queries.sections_for(g.user), cat=cat,
-                           state_label=detail.CASE.state_label)
+    only = request.args.get("abschnitt") or None
+    try:
+        page = max(1, int(request.args.get("seite", "1")))
+    except ValueError:
+        raise NotFound() from None
+    sections = queries.sections_for(g.user, only=only, page=page)
+    return render_template("cases/list.html", sections=sections, cat=cat, state_label=detail.CASE.state_label,
+                           only=only, page=page, page_size=queries.PAGE_SIZE)
 
 
 @bp.route("/neu")
