@@ -163,6 +163,18 @@ def login_as(client, app, user) -> str:
     return token
 
 
+def bearer(app, user, roles=None) -> dict[str, str]:
+    """Authorization header with a fresh API token of *user* (narrowed to *roles*; outside an app context)."""
+    from praevcase.accounts.tokens import create_token
+    from praevcase.database import utcnow
+    from praevcase.extensions import db
+
+    with arrange(app):
+        user = db.session.merge(user)
+        _, plaintext = create_token(user, name="test", scopes=set(roles or user.roles), now=utcnow())
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
 # --- scorecard lines (SC-nn PASS|FAIL metric=value), printed at the end of the run ---------------
 
 _SCORECARD: list[tuple[str, bool]] = []

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from praevcase.accounts.models import Role
-from praevcase.accounts.tokens import create_token
 from praevcase.database import utcnow
 from praevcase.privacy import operations as privacy
 from praevcase.tenancy import set_scope
 from praevcase.tenants.models import AgencyKind
 from tests.conftest import arrange
+from tests.conftest import bearer
 from tests.factories import AgencyFactory
 from tests.factories import TenantFactory
 from tests.factories import UserFactory
@@ -54,12 +54,7 @@ class Kreis:
 
     def token(self, user, roles=None) -> dict[str, str]:
         """Bearer header of a fresh API token of *user* (outside an app context)."""
-        from praevcase.extensions import db
-
-        with arrange(self.app):
-            user = db.session.merge(user)
-            _, plaintext = create_token(user, name="t", scopes=set(roles or user.roles), now=utcnow())
-        return {"Authorization": f"Bearer {plaintext}"}
+        return bearer(self.app, user, roles)
 
 
 def build_kreis(db_session) -> Kreis:

@@ -17,6 +17,7 @@ from praevcase.tenancy import set_scope
 from praevcase.tenants.settings import effective_settings
 from praevcase.transitions.models import ProtocolKind
 from tests.conftest import arrange
+from tests.conftest import bearer
 from tests.conftest import get_csrf
 from tests.conftest import login_as
 from tests.praevcase.transitions.conftest import CANARY_FAMILY
@@ -53,18 +54,9 @@ def test_inbox_lists_due_reminders_and_marks_them_done(app, client, due):
         assert db.session.get(Reminder, reminder.id).state is ReminderState.done
 
 
-def _bearer(app, user) -> dict[str, str]:
-    from praevcase.accounts.tokens import create_token
-
-    with arrange(app):
-        user = db.session.merge(user)
-        _, plaintext = create_token(user, name="api", scopes=set(user.roles), now=utcnow())
-    return {"Authorization": f"Bearer {plaintext}"}
-
-
 def test_the_api_lists_the_inbox_and_marks_a_reminder_done_once(app, client, due):
     w, reminder = due
-    headers = _bearer(app, w.kita_staff)
+    headers = bearer(app, w.kita_staff)
     (item,) = client.get("/api/v1/reminders/", headers=headers).get_json()
     assert (item["id"], item["kind"], item["label"], item["case_number"], item["overdue"]) == (
         str(reminder.id), "consent_expiring", "Einwilligung läuft ab", reminder.case_number, False)
@@ -79,7 +71,7 @@ def test_the_api_lists_the_inbox_and_marks_a_reminder_done_once(app, client, due
 def test_the_api_never_shows_or_changes_someone_elses_reminder(app, client, due):
     w, reminder = due
     for user in (w.gs_staff, w.other_kita_staff):
-        headers = _bearer(app, user)
+        headers = bearer(app, user)
         assert client.get("/api/v1/reminders/", headers=headers).get_json() == []
         assert client.post(f"/api/v1/reminders/{reminder.id}/done", headers=headers).status_code == 404
     assert client.get("/api/v1/reminders/").status_code == 401
@@ -87,7 +79,7 @@ def test_the_api_never_shows_or_changes_someone_elses_reminder(app, client, due)
 
 def test_the_api_sets_the_digest(app, client, due):
     w, _ = due
-    headers = _bearer(app, w.kita_staff)
+    headers = bearer(app, w.kita_staff)
     response = client.put("/api/v1/reminders/preferences", headers=headers, json={"digest": "daily"})
     assert response.status_code == 200 and response.get_json() == {"digest": "daily"}
     assert client.put("/api/v1/reminders/preferences", headers=headers, json={"digest": "hourly"}).status_code == 422

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from praevcase.accounts.tokens import create_token
 from praevcase.database import utcnow
 from praevcase.extensions import db
 from praevcase.tenancy import set_scope
 from praevcase.transitions import operations as ops
 from praevcase.transitions.models import ProtocolKind
 from tests.conftest import arrange
+from tests.conftest import bearer
 from tests.praevcase.transitions.conftest import CANARY_FAMILY
 from tests.praevcase.transitions.conftest import CANARY_NOTE
 from tests.praevcase.transitions.conftest import build_world
@@ -22,13 +22,6 @@ from tests.praevcase.transitions.conftest import save
 def http_world(app):
     with arrange(app):
         return build_world()
-
-
-def _bearer(app, user) -> dict[str, str]:
-    with arrange(app):
-        user = db.session.merge(user)
-        _, plaintext = create_token(user, name="api", scopes=set(user.roles), now=utcnow())
-    return {"Authorization": f"Bearer {plaintext}"}
 
 
 def _finalized(app, w, *, consent_to=None):
@@ -52,7 +45,7 @@ def _url(p, tail=""):
 def test_the_kita_hands_over_and_the_school_confirms_through_the_api(app, client, http_world):
     w = http_world
     p = _finalized(app, w, consent_to=w.gs)
-    kita, school = _bearer(app, w.kita_staff), _bearer(app, w.gs_staff)
+    kita, school = bearer(app, w.kita_staff), bearer(app, w.gs_staff)
     assert client.get("/api/v1/transitions/", headers=school).get_json() == []
     assert client.get(_url(p), headers=school).status_code == 404  # not before the handover
 
@@ -78,17 +71,17 @@ def test_the_kita_hands_over_and_the_school_confirms_through_the_api(app, client
 def test_a_handover_to_a_school_the_consent_does_not_name_is_refused(app, client, http_world):
     w = http_world
     p = _finalized(app, w, consent_to=w.gs2)  # the parents named the other Grundschule
-    kita = _bearer(app, w.kita_staff)
+    kita = bearer(app, w.kita_staff)
     refused = client.post(_url(p, "/transitions"), headers=kita, json={"trigger": "hand_over"})
     assert refused.status_code == 409 and refused.mimetype == "application/problem+json", refused.get_json()
     assert client.get(_url(p), headers=kita).get_json()["state"] == "ready"
-    assert client.get(_url(p), headers=_bearer(app, w.gs_staff)).status_code == 404
+    assert client.get(_url(p), headers=bearer(app, w.gs_staff)).status_code == 404
 
 
 def test_a_stale_version_and_an_unknown_trigger_are_refused(app, client, http_world):
     w = http_world
     p = _finalized(app, w, consent_to=w.gs)
-    kita = _bearer(app, w.kita_staff)
+    kita = bearer(app, w.kita_staff)
     version = client.get(_url(p), headers=kita).get_json()["version"]
     stale = client.post(_url(p, "/transitions"), headers=kita, json={"trigger": "hand_over",
                                                                      "expected_version": version - 1})
@@ -102,7 +95,7 @@ def test_other_institutions_and_tenants_get_404(app, client, http_world):
     w = http_world
     p = _finalized(app, w, consent_to=w.gs)
     for user in (w.kita2_staff, w.gs_staff, w.other_kita_staff):
-        headers = _bearer(app, user)
+        headers = bearer(app, user)
         assert client.get(_url(p), headers=headers).status_code == 404
         assert client.post(_url(p, "/transitions"), headers=headers,
                            json={"trigger": "hand_over"}).status_code == 404
@@ -114,7 +107,7 @@ def test_reading_a_protocol_through_the_api_is_in_the_audit_log(app, client, htt
 
     w = http_world
     p = _finalized(app, w)
-    client.get(_url(p), headers=_bearer(app, w.kita_staff))
+    client.get(_url(p), headers=bearer(app, w.kita_staff))
     with arrange(app):
         set_scope(db.session, w.tenant.id)
         reads = db.session.scalars(db.select(AuditEvent.object_type).where(
