@@ -91,11 +91,16 @@ def _due_at(ctx: SweepContext, horizon: timedelta) -> frozenset[uuid.UUID]:
     One statement over the tenant (the rules are set operations over its families); within one
     sweep the validity pass and the due-query share the answer (same tenant, same clock).
     """
-    key = ("retention_due_at", horizon)
-    if key not in ctx.memo:
+    key = (ctx.tenant_id, ctx.now, horizon)
+    if key not in _DUE_CACHE:
+        if len(_DUE_CACHE) > 32:
+            _DUE_CACHE.clear()
         q = due_query(ctx.tenant_id, ctx.settings["retention"], ctx.now + horizon).with_only_columns(Family.id)
-        ctx.memo[key] = frozenset(db.session.scalars(q.order_by(None)))
-    return ctx.memo[key]
+        _DUE_CACHE[key] = frozenset(db.session.scalars(q.order_by(None)))
+    return _DUE_CACHE[key]
+
+
+_DUE_CACHE: dict[tuple[Any, ...], frozenset[uuid.UUID]] = {}
 
 
 def _deadlines(ctx: SweepContext, family_ids: set[uuid.UUID], days: int) -> dict[uuid.UUID, datetime]:

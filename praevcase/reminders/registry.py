@@ -21,9 +21,6 @@ class SweepContext:
     tenant: Any
     settings: Mapping[str, Any]
     now: datetime
-    #: Scratch space of one sweep over the tenant: a kind may keep what its validity pass and its
-    #: due-query both need (the context is made afresh for every sweep, recheck and inbox view)
-    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tenant_id(self) -> uuid.UUID:
